@@ -1,0 +1,92 @@
+# Shared helpers: config validation, dataset lists, target lists, wildcard constraints.
+from pathlib import Path
+
+from snakemake.utils import validate
+
+
+validate(config, schema="../config/config.schema.yaml")
+
+DATA = config["data"]
+SYNTHETIC_DATASETS = list(DATA["synthetic"]["worms"])
+DOWNLOAD_SETS = DATA["download"].get("sets", {}) if DATA["download"]["enabled"] else {}
+
+
+def real_dir(dataset):
+    """Raw folder of a real dataset: the download folder when downloads are on."""
+    if dataset in DOWNLOAD_SETS:
+        return Path(DATA["download"]["dir"]) / dataset
+    return Path(DATA["real"]["dirs"][dataset])
+
+
+# Real datasets used in this run: downloadable ones when downloads are on, else those whose
+# folder exists (e.g. ../shared/data/real on the developers' machines and in CI).
+REAL_DATASETS = sorted(
+    set(DOWNLOAD_SETS)
+    | {d for d in DATA["real"]["dirs"] if real_dir(d).is_dir()}
+)
+SOURCES = {"synthetic": SYNTHETIC_DATASETS, "real": REAL_DATASETS}
+SOURCES = {s: ds for s, ds in SOURCES.items() if ds}
+ALL_DATASET_NAMES = sorted(set(SYNTHETIC_DATASETS) | set(REAL_DATASETS))
+
+
+wildcard_constraints:
+    source="synthetic|real",
+    dataset="|".join(ALL_DATASET_NAMES) or "none",
+
+
+def datasets_of(wildcards):
+    return SOURCES[wildcards.source]
+
+
+def raw_files(wildcards):
+    return expand(
+        "results/data/{source}/raw/{dataset}.nc",
+        source=wildcards.source,
+        dataset=datasets_of(wildcards),
+    )
+
+
+def processed_files(wildcards):
+    return expand(
+        "results/data/{source}/processed/{dataset}.nc",
+        source=wildcards.source,
+        dataset=datasets_of(wildcards),
+    )
+
+
+def real_inputs(wildcards):
+    """Raw files a real dataset is read from (downloads, or the files in its folder)."""
+    if wildcards.dataset in DOWNLOAD_SETS:
+        return [
+            str(real_dir(wildcards.dataset) / item["file"])
+            for item in DOWNLOAD_SETS[wildcards.dataset]
+        ]
+    root = real_dir(wildcards.dataset)
+    return sorted(str(p) for p in root.rglob("*") if p.is_file() and p.suffix != ".md")
+
+
+def download_item(wildcards):
+    for item in DOWNLOAD_SETS[wildcards.dataset]:
+        if item["file"] == wildcards.file:
+            return item
+    raise ValueError(f"{wildcards.file} is not in data.download.sets.{wildcards.dataset}")
+
+
+def illustration_dataset(wildcards):
+    """The dataset drawn in the preprocessing figure: Kato2015 when present."""
+    names = datasets_of(wildcards)
+    return "Kato2015" if "Kato2015" in names else names[0]
+
+
+def data_targets():
+    out = []
+    for source in SOURCES:
+        out += [
+            f"results/data/{source}/processed/combined.nc",
+            f"results/data/{source}/tables/table1.csv",
+            f"results/data/{source}/tables/table1.md",
+            f"results/data/{source}/figures/overview.png",
+            f"results/data/{source}/figures/coverage.png",
+            f"results/data/{source}/figures/preprocessing.png",
+        ]
+    return out

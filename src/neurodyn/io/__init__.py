@@ -1,0 +1,1 @@
+"""Input/output: the NetCDF schemas and atomic writes."""

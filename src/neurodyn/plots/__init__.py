@@ -1,0 +1,1 @@
+"""Plotting: one style and deterministic saving for every figure."""

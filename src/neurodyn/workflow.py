@@ -1,0 +1,43 @@
+"""Glue for ``workflow/scripts``: logging to the rule's log file, and provenance."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from neurodyn.provenance import provenance
+
+
+@contextlib.contextmanager
+def logged(snakemake: Any) -> Iterator[logging.Logger]:
+    """Send prints, warnings and errors of a script to its rule's log; re-raise errors."""
+    log_path = Path(snakemake.log[0]) if snakemake.log else None
+    if log_path is None:
+        yield logging.getLogger("neurodyn")
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+        handler = logging.StreamHandler(fh)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("neurodyn")
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logging.captureWarnings(True)
+        logger.info("rule %s, wildcards %s", snakemake.rule, dict(snakemake.wildcards))
+        try:
+            yield logger
+        except Exception as exc:
+            traceback.print_exc(file=fh)
+            print(f"neurodyn: {exc}", file=sys.__stderr__)
+            raise
+
+
+def run_provenance(snakemake: Any, **extra: Any) -> dict[str, Any]:
+    """Provenance of one job: config digest and JSON, seed, package version, rule."""
+    return provenance(dict(snakemake.config), seed=snakemake.config.get("seed"),
+                      rule=snakemake.rule, **extra)
