@@ -9,6 +9,7 @@ validate(config, schema="../config/config.schema.yaml")
 DATA = config["data"]
 SYNTHETIC_DATASETS = list(DATA["synthetic"]["worms"])
 DOWNLOAD_SETS = DATA["download"].get("sets", {}) if DATA["download"]["enabled"] else {}
+DOWNLOAD_PATTERN = str(Path(DATA["download"]["dir"]) / "{dataset}" / "{file}")
 
 
 def real_dir(dataset):

@@ -34,7 +34,7 @@ rule real_calcium:
 
 rule download:
     output:
-        DATA["download"]["dir"] + "/{dataset}/{file}",
+        DOWNLOAD_PATTERN,
     params:
         item=download_item,
     wildcard_constraints:

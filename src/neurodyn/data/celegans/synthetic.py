@@ -87,7 +87,7 @@ class SynthParams:
     oscillator_period_s: float = 8.0
     tau_calcium_s: float = 1.5
     noise_sd: float = 0.05
-    worm_variability: float = 0.3
+    worm_variability: float = 0.5
     background_loading_sd: float = 0.6
     background_density: float = 0.3
     nostate_fraction: float = 0.01

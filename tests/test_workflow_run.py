@@ -1,0 +1,91 @@
+"""A tiny end-to-end run in a fresh copy: outputs, idempotence, kill -9 + resume, report."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from workflow_helpers import clone_repo, run_snakemake, snakemake_cmd
+
+pytestmark = pytest.mark.workflow
+
+TINY = ["--configfile", "config/config.yaml", "tests/data/tiny.yaml"]
+EXPECTED = [f"results/data/synthetic/{p}" for p in (
+    "processed/combined.nc", "tables/table1.csv", "tables/table1.md",
+    "tables/table1.provenance.json", "figures/overview.png", "figures/coverage.png",
+    "figures/preprocessing.png")]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    repo = clone_repo(tmp_path_factory.mktemp("run"))
+    res = run_snakemake(repo, "--cores", "2", *TINY)
+    assert res.returncode == 0, res.stderr[-4000:]
+    return repo
+
+
+def test_outputs_exist_and_are_labelled(finished_run):
+    for rel in EXPECTED:
+        assert (finished_run / rel).stat().st_size > 0, rel
+    md = (finished_run / "results/data/synthetic/tables/table1.md").read_text()
+    assert "synthetic" in md and "Provenance: neurodyn_version=" in md
+
+
+def test_rerun_does_nothing(finished_run):
+    res = run_snakemake(finished_run, "--cores", "2", *TINY)
+    assert res.returncode == 0
+    assert "Nothing to be done" in res.stdout + res.stderr
+
+
+def _result_bytes(repo: Path) -> dict[str, bytes]:
+    root = repo / "results"
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_kill_and_resume_gives_identical_outputs(finished_run, tmp_path):
+    repo = clone_repo(tmp_path / "killed")
+    proc = subprocess.Popen(snakemake_cmd("--cores", "2", *TINY), cwd=repo,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    raw = repo / "results/data/synthetic/raw"
+    while time.time() < deadline and not (raw.is_dir() and any(raw.glob("*.nc"))):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 snakemake and its running jobs
+    proc.wait()
+    assert not (repo / EXPECTED[0]).exists(), "the run finished before it was killed"
+    res = run_snakemake(repo, "--cores", "2", *TINY)  # the README command, nothing more
+    assert res.returncode == 0, res.stderr[-4000:]
+    assert _result_bytes(repo) == _result_bytes(finished_run)
+
+
+@pytest.fixture(scope="module")
+def report(finished_run) -> Path:
+    res = run_snakemake(finished_run, *TINY, "--report", "results/report.html")
+    assert res.returncode == 0, res.stderr[-4000:]
+    return finished_run / "results/report.html"
+
+
+def test_report_is_self_contained_and_captioned(report):
+    html = report.read_text()
+    for caption in ("Table I (synthetic data)", "Dataset overview", "Neuron coverage",
+                    "Preprocessing"):
+        assert caption in html, caption
+    assert "SYNTHETIC" in html
+
+
+def test_report_renders_every_figure_in_chromium(report, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("chromium is not installed")
+    from report_browser import rendered_figures
+
+    figures = rendered_figures(chromium, report, tmp_path)
+    assert {"overview.png", "coverage.png", "preprocessing.png"} <= figures
