@@ -6,8 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821
 
 from neurodyn.data.celegans.summary import dataset_table  # noqa: E402
-from neurodyn.tables import write_table  # noqa: E402
 from neurodyn.io.calcium import open_calcium  # noqa: E402
+from neurodyn.tables import write_table  # noqa: E402
 from neurodyn.workflow import logged, run_provenance  # noqa: E402
 
 sm = snakemake  # noqa: F821
