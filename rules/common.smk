@@ -1,10 +1,29 @@
 # Shared helpers: config validation, dataset lists, target lists, wildcard constraints.
+import hashlib
 from pathlib import Path
 
 from snakemake.utils import validate
 
 
 validate(config, schema="../config/config.schema.yaml")
+
+
+def code_version(*parts):
+    """Hash of the package sources that a group of jobs runs. Editing them reruns the jobs
+    (Snakemake itself only tracks the thin scripts, not the modules they import)."""
+    root = Path(workflow.basedir, "src", "neurodyn")
+    digest = hashlib.sha256()
+    for part in parts:
+        path = root / part
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+DATA_CODE = code_version(
+    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "download.py",
+    "io", "data", "plots", "figures/datasets.py",
+)
 
 DATA = config["data"]
 SYNTHETIC_DATASETS = list(DATA["synthetic"]["worms"])

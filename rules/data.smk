@@ -5,6 +5,7 @@ rule synthetic_calcium:
     output:
         "results/data/synthetic/raw/{dataset}.nc",
     params:
+        code=DATA_CODE,
         n_worms=lambda wc: DATA["synthetic"]["worms"][wc.dataset],
         duration_scale=DATA["synthetic"].get("duration_scale", 1.0),
         seed=config["seed"],
@@ -22,6 +23,7 @@ rule real_calcium:
     output:
         "results/data/real/raw/{dataset}.nc",
     params:
+        code=DATA_CODE,
         raw_dir=lambda wc: str(real_dir(wc.dataset)),
         unknown_neuron_names=lambda wc: DATA["real"]["unknown_neuron_names"].get(wc.dataset),
     log:
@@ -36,6 +38,7 @@ rule download:
     output:
         DOWNLOAD_PATTERN,
     params:
+        code=DATA_CODE,
         item=download_item,
     wildcard_constraints:
         file=".+",
@@ -53,6 +56,7 @@ rule preprocess:
     output:
         "results/data/{source}/processed/{dataset}.nc",
     params:
+        code=DATA_CODE,
         preprocess=DATA["preprocess"],
     log:
         "logs/data/{source}/processed/{dataset}.log",
@@ -67,6 +71,8 @@ rule combine:
         processed_files,
     output:
         "results/data/{source}/processed/combined.nc",
+    params:
+        code=DATA_CODE,
     log:
         "logs/data/{source}/combine.log",
     conda:
@@ -88,6 +94,8 @@ rule table1:
         ),
         md="results/data/{source}/tables/table1.md",
         prov="results/data/{source}/tables/table1.provenance.json",
+    params:
+        code=DATA_CODE,
     log:
         "logs/data/{source}/table1.log",
     conda:
@@ -114,6 +122,8 @@ rule data_figures:
             subcategory="{source}",
             labels={"source": "{source}", "figure": "Fig. 3 coverage"},
         ),
+    params:
+        code=DATA_CODE,
     log:
         "logs/data/{source}/figures.log",
     conda:
@@ -135,6 +145,7 @@ rule preprocessing_figure:
             labels={"source": "{source}", "figure": "Fig. 2 preprocessing"},
         ),
     params:
+        code=DATA_CODE,
         neurons=DATA.get("figures", {}).get("illustration_neurons", ["AVAL"]),
         preprocess=DATA["preprocess"],
     log:
@@ -149,6 +160,8 @@ rule connectome_rebuild:
     """Optional: rebuild the packaged White 1986 matrices (needs `cect`, see README)."""
     output:
         "results/connectome/connectome_white1986.nc",
+    params:
+        code=DATA_CODE,
     log:
         "logs/connectome_rebuild.log",
     conda:
