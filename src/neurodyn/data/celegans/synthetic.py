@@ -30,7 +30,12 @@ import numpy as np
 import xarray as xr
 from scipy.signal import lfilter
 
-from neurodyn.data.celegans.dataset_facts import SHAPES, STATE_SETS, UNKNOWN_STATES
+from neurodyn.data.celegans.dataset_facts import (
+    REFERENCES,
+    SHAPES,
+    STATE_SETS,
+    UNKNOWN_STATES,
+)
 from neurodyn.data.celegans.names import neurons_302
 from neurodyn.io.calcium import WormRecord, assemble_calcium
 
@@ -235,6 +240,6 @@ def synthetic_dataset(dataset: str, n_worms: int, seed: int,
     return assemble_calcium(
         records, dataset, states=STATE_SETS[shape.labels],
         unknown_states=UNKNOWN_STATES[shape.labels],
-        references=f"SYNTHETIC stand-in shaped like {shape.references}", synthetic=True,
+        references=f"SYNTHETIC stand-in shaped like: {REFERENCES[dataset]}", synthetic=True,
         attrs={"generator": "neurodyn.data.celegans.synthetic", "seed": seed,
                "generator_params": repr(params)})

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from neurodyn.data.celegans.dataset_facts import KATO_STATES
 from neurodyn.errors import InputError
 from neurodyn.io.calcium import WormRecord
 
-KATO_STATES = ("dt", "fwd", "nostate", "rev1", "rev2", "revsus", "slow", "vt")
 RECORDING_S = 1080.0
 
 
