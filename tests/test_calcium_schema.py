@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import make_record
 from neurodyn.errors import InputError
 from neurodyn.io.calcium import assemble_calcium, open_calcium, write_calcium
+
+from conftest import make_record
 
 
 def test_assemble_layout(small_dataset):

@@ -7,17 +7,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from fixtures_formats import (
-    kato_states,
-    traces,
-    write_dag_h5,
-    write_flavell_h5,
-    write_flavell_json,
-    write_leifer,
-    write_mat73,
-    write_neuropal_xlsx,
-    write_yemini,
-)
 
 from neurodyn.data.celegans.readers.flavell import read_dag, read_flavell, resolve_uncertain
 from neurodyn.data.celegans.readers.leifer import read_leifer
@@ -29,6 +18,18 @@ from neurodyn.data.celegans.readers.zimmer_mat import (
     read_zimmer_mat,
 )
 from neurodyn.errors import InputError
+
+from fixtures_formats import (
+    kato_states,
+    traces,
+    write_dag_h5,
+    write_flavell_h5,
+    write_flavell_json,
+    write_leifer,
+    write_mat73,
+    write_neuropal_xlsx,
+    write_yemini,
+)
 
 
 def assert_input_error(exc: pytest.ExceptionInfo, filename: str, field: str) -> None:
