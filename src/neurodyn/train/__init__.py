@@ -1,0 +1,1 @@
+"""The one training harness: Lightning modules, seeding, checkpoint/resume."""

@@ -1,0 +1,31 @@
+"""Seeding, devices and checkpoint loading shared by every training job."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+
+def seed_all(seed: int) -> None:
+    """Seed python, numpy and torch (and dataloader workers) deterministically."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    L.seed_everything(int(seed), workers=True, verbose=False)
+
+
+def accelerator(gpus: int) -> str:
+    """'gpu' when the job was given a GPU, else 'cpu'; fail loudly on a CPU-only torch."""
+    if gpus > 0:
+        if not torch.cuda.is_available():
+            raise RuntimeError("this job requested a GPU but torch.cuda.is_available() is "
+                               "False (a CPU-only torch build or no GPU on the node)")
+        return "gpu"
+    return "cpu"
+
+
+def load_weights(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint safely (tensors and plain containers only)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
