@@ -1,11 +1,15 @@
 # Shared helpers: config validation, dataset lists, target lists, wildcard constraints.
 import hashlib
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
 
 validate(config, schema="../config/config.schema.yaml")
+
+sys.path.insert(0, str(Path(workflow.basedir, "src")))  # neurodyn, also without pip install
+from neurodyn.scaling.grid import grid as scaling_grid  # noqa: E402  (torch-free)
 
 
 def code_version(*parts):
@@ -51,6 +55,9 @@ ALL_DATASET_NAMES = sorted(set(SYNTHETIC_DATASETS) | set(REAL_DATASETS))
 
 wildcard_constraints:
     source="synthetic|real",
+    cohort="synthetic|real|sines|randomwalk",
+    kind="sines|randomwalk",
+    chunk=r"\d+",
     dataset="|".join(ALL_DATASET_NAMES) or "none",
 
 
@@ -96,6 +103,70 @@ def illustration_dataset(wildcards):
     """The dataset drawn in the preprocessing figure: Kato2015 when present."""
     names = datasets_of(wildcards)
     return "Kato2015" if "Kato2015" in names else names[0]
+
+
+SCALING = config.get("scaling", {})
+SCALING_CODE = code_version(
+    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "models",
+    "scaling", "train", "data/synthetic_controls.py", "plots", "figures/scaling.py",
+)
+SCALING_COHORTS = list(SCALING.get("cohorts", []))
+if "real" in SCALING_COHORTS and "real" not in SOURCES:
+    raise ValueError(
+        "config scaling.cohorts lists 'real' but no real dataset is available "
+        "(data.real.dirs folders are missing and downloads are off)"
+    )
+
+
+def scaling_fit_grid():
+    """All fits of one cohort, from config (the same for every cohort)."""
+    return scaling_grid(SCALING)
+
+
+def scaling_n_chunks():
+    return -(-len(scaling_fit_grid()) // SCALING["fits_per_job"])
+
+
+def scaling_chunk_fits(wildcards):
+    per_job = SCALING["fits_per_job"]
+    start = int(wildcards.chunk) * per_job
+    return [vars(fit) for fit in scaling_fit_grid()[start : start + per_job]]
+
+
+def scaling_cohort_data(wildcards):
+    if wildcards.cohort in ("synthetic", "real"):
+        return f"results/data/{wildcards.cohort}/processed/combined.nc"
+    return f"results/data/controls/{wildcards.cohort}.nc"
+
+
+def scaling_chunk_files(wildcards):
+    return expand(
+        "results/scaling/{cohort}/fits/chunk{chunk}.json",
+        cohort=wildcards.cohort,
+        chunk=range(scaling_n_chunks()),
+    )
+
+
+def scaling_fit_tables(wildcards):
+    return expand("results/scaling/{cohort}/fits.csv", cohort=SCALING_COHORTS)
+
+
+def scaling_targets():
+    if not SCALING_COHORTS:
+        return []
+    figures = ["data_scaling", "model_scaling", "generation"]
+    experimental = [c for c in SCALING_COHORTS if c in ("synthetic", "real")]
+    return expand(
+        "results/scaling/{cohort}/figures/{figure}.png",
+        cohort=SCALING_COHORTS,
+        figure=figures,
+    ) + expand(
+        "results/scaling/{cohort}/figures/source_slopes.png", cohort=experimental
+    ) + [
+        f"results/scaling/tables/{name}.{ext}"
+        for name in ("table2", "slopes", "sanity")
+        for ext in ("csv", "md")
+    ]
 
 
 def data_targets():

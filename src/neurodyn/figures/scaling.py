@@ -194,8 +194,8 @@ def model_scaling_figure(fits: pd.DataFrame, path: str | Path, prov: Mapping[str
     n_seeds = 1
     for arch in ordered_archs(sel["arch"]):
         g = sel[(sel["arch"] == arch) & (sel["n_params"] > 0)]
-        if g.empty:
-            continue  # the Baseline has no parameters: it is the dashed line
+        if g.empty or arch == "Baseline":
+            continue  # the Baseline (no trainable parameters) is the dashed line
         s = g.groupby("n_params")["min_val_loss"].agg(["mean", "min", "max", "count"])
         n_seeds = max(n_seeds, int(s["count"].max()))
         color, marker = arch_style(arch)

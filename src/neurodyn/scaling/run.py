@@ -10,8 +10,8 @@ fixed validation set (second halves of all worms). Each finished fit writes
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,51 +20,17 @@ import torch
 import xarray as xr
 
 from neurodyn.io.atomic import write_json
-from neurodyn.models.scaling import build_model, canonical_name, generate, hidden_for_params
-from neurodyn.scaling.windows import Windows, nested_worm_subsets, worm_windows
+from neurodyn.models.scaling import build_model, generate, hidden_for_params
+from neurodyn.scaling.grid import FIXED_SIZE_ARCHS, Fit, generation_level
+from neurodyn.scaling.windows import Windows, eligible_worms, nested_worm_subsets, worm_windows
 from neurodyn.train.next_step import TrainConfig, fit_next_step
 from neurodyn.train.runtime import seed_all
 
-
-@dataclass(frozen=True)
-class Fit:
-    """One model fit of the scaling grid."""
-
-    experiment: str  # "data_scaling" | "model_scaling"
-    arch: str
-    seed: int
-    level: int  # training worms (data scaling) or hidden size (model scaling)
-
-    @property
-    def fit_id(self) -> str:
-        return f"{self.experiment}-{self.arch}-seed{self.seed}-{self.level}"
-
-
-def grid(cfg: Mapping[str, Any]) -> list[Fit]:
-    """All fits of a cohort in a fixed order (the DAG chunks this list)."""
-    fits = []
-    for seed in cfg["seeds"]:
-        for arch in cfg["archs"]:
-            fits += [Fit("data_scaling", arch, seed, n)
-                     for n in cfg["data_scaling"]["worm_levels"]]
-            sizes = cfg["model_scaling"]["hidden"]
-            if canonical_name(arch) in ("baseline", "linear"):
-                sizes = sizes[:1]  # fixed-size models: one fit
-            fits += [Fit("model_scaling", arch, seed, h) for h in sizes]
-    return fits
-
-
-def chunk(fits: Sequence[Fit], per_job: int, index: int) -> list[Fit]:
-    """The ``index``-th chunk of ``per_job`` fits."""
-    return list(fits[index * per_job:(index + 1) * per_job])
-
-
-def n_chunks(n_fits: int, per_job: int) -> int:
-    return -(-n_fits // per_job)
+log = logging.getLogger("neurodyn")
 
 
 def _hidden(fit: Fit, matched_params: int) -> int | None:
-    if canonical_name(fit.arch) in ("baseline", "linear"):
+    if fit.arch in FIXED_SIZE_ARCHS:
         return None
     if fit.experiment == "model_scaling":
         return fit.level
@@ -94,7 +60,12 @@ def _generation(model: torch.nn.Module, ds: xr.Dataset, worm: str, cfg: Mapping[
 def run_fits(ds: xr.Dataset, fits: Sequence[Fit], cfg: Mapping[str, Any], workdir: Path,
              accelerator: str = "cpu") -> list[dict[str, Any]]:
     """Train and evaluate ``fits`` on the cohort ``ds``; return one record per fit."""
-    worms = [str(w) for w in ds["worm"].values]
+    worms, skipped = eligible_worms(ds, cfg["seq_len"])
+    if not worms:
+        raise ValueError(f"no worm is long enough for windows of {cfg['seq_len']} steps")
+    if skipped:
+        log.warning("skipping %d worms too short for windows of %d steps: %s", len(skipped),
+                    cfg["seq_len"], ", ".join(skipped))
     train_cfg = TrainConfig(**cfg["train"])
     window = {"seq_len": cfg["seq_len"], "train_first": cfg.get("train_first", True)}
     val = worm_windows(ds, worms, n_windows=cfg["val_windows"], split="val", **window)
@@ -119,7 +90,9 @@ def run_fits(ds: xr.Dataset, fits: Sequence[Fit], cfg: Mapping[str, Any], workdi
         record.update(experiment=fit.experiment, arch=fit.arch, seed=fit.seed,
                       hidden=hidden or 0, n_worms=n_worms,
                       n_train_steps=train_sets[key].unique_steps,
-                      generation=_generation(model, ds, worms[0], cfg))
+                      n_worms_skipped=len(skipped))
+        if fit.level == generation_level(fit, cfg):
+            record["generation"] = _generation(model, ds, worms[0], cfg)
         record = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in record.items()}
         write_json(done, record)
         records.append(record)

@@ -61,6 +61,15 @@ def worm_windows(ds: xr.Dataset, worms: Sequence[str], seq_len: int, n_windows: 
                    np.concatenate(sources), steps)
 
 
+def eligible_worms(ds: xr.Dataset, seq_len: int) -> tuple[list[str], list[str]]:
+    """Worms whose halves are long enough for windows of ``seq_len`` (kept, skipped)."""
+    halves = ds["n_timesteps"].values // 2
+    keep = halves >= seq_len + 2
+    names = [str(w) for w in ds["worm"].values]
+    return ([n for n, k in zip(names, keep, strict=True) if k],
+            [n for n, k in zip(names, keep, strict=True) if not k])
+
+
 def nested_worm_subsets(worms: Sequence[str], levels: Sequence[int], seed: int
                         ) -> dict[int, list[str]]:
     """Growing training sets: level n takes the first n worms of one seeded permutation.

@@ -29,3 +29,13 @@ def accelerator(gpus: int) -> str:
 def load_weights(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint safely (tensors and plain containers only)."""
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def quiet_lightning() -> None:
+    """Keep Lightning's banners and tips out of the job logs (warnings still show)."""
+    import logging
+    import warnings
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")

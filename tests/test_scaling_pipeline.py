@@ -1,0 +1,74 @@
+"""Windows, worm subsets, the experiment grid, chunked runs with resume, and collection."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neurodyn.data.synthetic_controls import control_dataset
+from neurodyn.scaling.collect import fits_table, generation_dataset
+from neurodyn.scaling.grid import Fit, grid
+from neurodyn.scaling.windows import nested_worm_subsets, window_starts, worm_windows
+
+CFG = {
+    "archs": ["Baseline", "Linear", "LSTM"], "seeds": [0], "seq_len": 20,
+    "train_windows": 3, "val_windows": 2, "train_first": True, "matched_params": 2000,
+    "data_scaling": {"worm_levels": [1, 3]}, "model_scaling": {"hidden": [4, 8]},
+    "train": {"max_epochs": 2, "patience": 10, "batch_size": 4, "lr": 0.01},
+    "generation": {"context": 15, "generate": 5, "neurons": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def sines():
+    return control_dataset("sines", 4, 120, 10, seed=0)
+
+
+def test_window_starts_and_targets(sines):
+    assert window_starts(60, 20, 3).tolist() == [0, 19, 39]
+    w = worm_windows(sines, ["sines_worm0"], 20, 3, "train")
+    assert w.x.shape == (3, 20, 302) and w.mask.sum() == 3 * 10
+    np.testing.assert_array_equal(w.x[:, 1:], w.y[:, :-1])  # target = input shifted by one
+    series = np.nan_to_num(sines["activity"].values[0, :60])
+    np.testing.assert_allclose(w.x[1], series[19:39])
+    assert w.unique_steps == 59  # windows 0-19, 19-38, 39-58 cover 59 distinct steps
+    val = worm_windows(sines, ["sines_worm0"], 20, 3, "val")
+    np.testing.assert_allclose(val.x[0], np.nan_to_num(sines["activity"].values[0, 60:80]))
+    with pytest.raises(ValueError, match="too short"):
+        worm_windows(sines, ["sines_worm0"], 80, 3, "train")
+
+
+def test_nested_subsets_grow():
+    worms = [f"w{i}" for i in range(10)]
+    subsets = nested_worm_subsets(worms, [2, 5, 10], seed=1)
+    assert subsets[2] == subsets[5][:2] and sorted(subsets[10]) == sorted(worms)
+    assert nested_worm_subsets(worms, [5], seed=1) == {5: subsets[5]}
+    with pytest.raises(ValueError):
+        nested_worm_subsets(worms, [11], seed=1)
+
+
+def test_grid_is_from_config():
+    fits = grid(CFG)
+    # per arch: 2 data levels + model sizes (Baseline/Linear have a fixed size: 1 fit)
+    assert len(fits) == 3 * 2 + 1 + 1 + 2
+    assert Fit("model_scaling", "LSTM", 0, 8) in fits
+    assert len({f.fit_id for f in fits}) == len(fits)
+
+
+def test_run_collect_and_resume(sines, tmp_path, monkeypatch):
+    from neurodyn.scaling import run
+
+    fits = grid(CFG)
+    records = run.run_fits(sines, fits, CFG, tmp_path)
+    table = fits_table(records, "sines")
+    assert len(table) == len(fits) and (table["data"] == "sines").all()
+    base = table[table["arch"] == "Baseline"]
+    assert np.allclose(base["min_val_loss"], base["val_baseline"])
+    assert (table.loc[table["arch"] == "LSTM", "epochs_run"] > 0).all()
+    gen = generation_dataset(records, "sines")
+    assert set(gen["arch"].values) == {"Baseline", "Linear", "LSTM"}
+    assert gen["generated"].shape == (3, 5, 2)
+    # a second run resumes from the per-fit results instead of training again
+    monkeypatch.setattr(run, "fit_next_step", lambda *a, **k: pytest.fail("retrained"))
+    again = run.run_fits(sines, fits, CFG, tmp_path)
+    assert json.dumps(again, sort_keys=True) == json.dumps(records, sort_keys=True)
