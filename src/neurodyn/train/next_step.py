@@ -1,7 +1,7 @@
 """Next-step prediction training (Simeon et al. 2024, §4.1) as a LightningModule.
 
 Masked MSE over labeled neurons; the naive baseline loss (prediction = current input) is
-logged beside the model's loss; AdamW, ReduceLROnPlateau on the validation loss, early
+logged beside the validation loss; AdamW, ReduceLROnPlateau on the validation loss, early
 stopping, the best-validation weights kept; per-source validation losses after the fit.
 """
 
@@ -50,8 +50,9 @@ class NextStepModule(L.LightningModule):
         x, y, mask = batch
         loss = masked_mse(self(x, mask), y, mask)
         self.log(f"{stage}_loss", loss, on_epoch=True, on_step=False, batch_size=x.shape[0])
-        self.log(f"{stage}_baseline", masked_mse(x, y, mask), on_epoch=True, on_step=False,
-                 batch_size=x.shape[0])
+        if stage == "val":  # the naive baseline beside the validation loss (no cost per step)
+            self.log("val_baseline", masked_mse(x, y, mask), on_epoch=True, on_step=False,
+                     batch_size=x.shape[0])
         return loss
 
     def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
