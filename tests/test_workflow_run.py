@@ -42,9 +42,11 @@ def test_rerun_does_nothing(finished_run):
 
 
 def _result_bytes(repo: Path) -> dict[str, bytes]:
+    """Every result file, except training jobs' resume state (``work/`` checkpoints, which
+    record how a fit got there, e.g. after a resume)."""
     root = repo / "results"
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+            if p.is_file() and "work" not in p.relative_to(root).parts}
 
 
 def test_kill_and_resume_gives_identical_outputs(finished_run, tmp_path):
