@@ -14,9 +14,11 @@ report: "workflow/report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/scaling.smk"
 
 
 rule all:
     default_target: True
     input:
         data_targets(),
+        scaling_targets(),
