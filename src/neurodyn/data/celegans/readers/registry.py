@@ -17,6 +17,7 @@ from neurodyn.data.celegans.dataset_facts import (
     KATO_STATES,
     NICHOLS_STATES,
     REFERENCES,
+    UNKNOWN_STATES,
 )
 from neurodyn.data.celegans.readers.flavell import read_dag, read_flavell
 from neurodyn.data.celegans.readers.kato_export import read_kato_export
@@ -82,7 +83,7 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
     DatasetSpec(
         "Kato2015", (*KATO_MAT, "traces_nc-mcm/raw_full_data_worm_*.npz"), _read_kato,
         REFERENCES["Kato2015"],
-        states=KATO_STATES, unknown_states=("nostate",)),
+        states=KATO_STATES, unknown_states=UNKNOWN_STATES["kato8"]),
     DatasetSpec(
         "Nichols2017", NICHOLS, _zimmer(NICHOLS, "FourStates"),
         REFERENCES["Nichols2017"],
