@@ -15,6 +15,10 @@ report: "workflow/report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/scaling.smk"
+include: "rules/wang2021.smk"
+include: "rules/lfads.smk"
+include: "rules/autolfads.smk"
+include: "rules/zapbench.smk"
 
 
 rule all:
@@ -22,3 +26,7 @@ rule all:
     input:
         data_targets(),
         scaling_targets(),
+        wang2021_targets(),
+        lfads_targets(),
+        autolfads_targets(),
+        zapbench_targets(),
