@@ -1,0 +1,1 @@
+"""Hyperparameter optimisation: population based training (Snakemake-native and Ray Tune)."""
