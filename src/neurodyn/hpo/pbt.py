@@ -1,0 +1,114 @@
+"""The PBT selection rule shared by both backends: binary tournament exploit, bounded
+multiplicative explore, synchronous generations, burn-in before the first exploit.
+
+* **Exploit**: after a generation, the members with a finite score are shuffled and paired;
+  in each pair the worse (higher) score loses and clones the winner: weights, optimiser
+  state and hyperparameters (the unpaired member of an odd population keeps its own). A
+  member whose run failed (no finite score) always clones a randomly chosen tournament
+  winner, also during burn-in: a crashed member is replaced, never dropped.
+* **Explore**: only clones explore. Each searched hyperparameter is multiplied by ``1 + p``,
+  ``p = ±U(0.002·w, w)`` (sign 50/50; ``w`` = its ``explore_weight``), redrawn up to 100
+  times until it is inside its bounds, then clipped (as in lfads-torch's BinaryTournamentPBT).
+* **Burn-in**: no tournament after generations ``< burn_in_generations``.
+
+All randomness comes from a generator seeded by (seed, generation), so a selection is
+reproducible from its inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from neurodyn.hpo.space import SearchSpace
+
+MAX_EXPLORE_DRAWS = 100
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What member ``member`` does in the next generation."""
+
+    member: int
+    parent: int  # whose checkpoint it continues from (itself unless cloned)
+    hps: dict[str, float]
+    reason: str  # "kept", "burn-in", "won", "unpaired", "lost", "failed"
+
+    @property
+    def cloned(self) -> bool:
+        return self.parent != self.member
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "cloned": self.cloned}
+
+
+def selection_rng(seed: int, generation: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), int(generation), 0x5EED])
+
+
+def initial_hps(space: SearchSpace, population: int, seed: int) -> list[dict[str, float]]:
+    """Generation-0 hyperparameters of every member (reproducible from the seed)."""
+    rng = np.random.default_rng([int(seed), 0x1417])
+    return [space.sample(rng) for _ in range(population)]
+
+
+def explore(hps: Mapping[str, float], space: SearchSpace,
+            rng: np.random.Generator) -> dict[str, float]:
+    """Perturb every searched hyperparameter multiplicatively, staying within its bounds."""
+    out = dict(hps)
+    for p in space.params:
+        value = float(hps[p.name])
+        for _ in range(MAX_EXPLORE_DRAWS):
+            step = rng.uniform(0.002 * p.explore_weight, p.explore_weight)
+            new = value * (1 + step if rng.random() < 0.5 else 1 - step)
+            if p.contains(new):
+                break
+        out[p.name] = float(min(max(new, p.low), p.high))
+    return out
+
+
+def tournament(scores: Sequence[float],
+               rng: np.random.Generator) -> tuple[dict[int, int], int | None]:
+    """Binary tournament on finite scores (lower is better). Returns ``{member: parent}`` for
+    every member with a finite score (the winner of its pair, or itself) and the unpaired
+    member of an odd population (or None)."""
+    alive = [i for i, s in enumerate(scores) if math.isfinite(s)]
+    order = [alive[i] for i in rng.permutation(len(alive))]
+    parent = {i: i for i in alive}
+    for a, b in zip(order[0::2], order[1::2], strict=False):
+        winner, loser = (a, b) if scores[a] <= scores[b] else (b, a)
+        parent[loser] = winner
+    return parent, (order[-1] if len(order) % 2 else None)
+
+
+def select(scores: Sequence[float], hps: Sequence[Mapping[str, float]], space: SearchSpace,
+           generation: int, burn_in_generations: int, seed: int) -> list[Choice]:
+    """The next generation's parent and hyperparameters for every member, after
+    ``generation`` (0-based) produced ``scores``."""
+    if len(scores) != len(hps):
+        raise ValueError(f"{len(scores)} scores for {len(hps)} members")
+    rng = selection_rng(seed, generation)
+    alive = [i for i, s in enumerate(scores) if math.isfinite(s)]
+    if not alive:
+        raise RuntimeError(f"generation {generation}: every member failed (no finite score)")
+    exploit = generation >= burn_in_generations
+    if exploit:
+        parent, unpaired = tournament(scores, rng)
+        winners = sorted(set(parent.values()))
+    else:
+        parent, unpaired, winners = {i: i for i in alive}, None, alive
+    choices = []
+    for m in range(len(scores)):
+        if m not in parent:
+            src, reason = int(rng.choice(winners)), "failed"
+        elif not exploit:
+            src, reason = m, "burn-in"
+        else:
+            src = parent[m]
+            reason = "lost" if src != m else "unpaired" if m == unpaired else "won"
+        new = explore(hps[src], space, rng) if src != m else dict(hps[m])
+        choices.append(Choice(m, src, {k: float(v) for k, v in new.items()}, reason))
+    return choices
