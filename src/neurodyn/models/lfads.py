@@ -1,0 +1,604 @@
+"""LFADS with coordinated dropout (CD) and sample validation (SV) as a LightningModule.
+
+Architecture and loss follow ``arsedler9/lfads-torch`` as restated in the project spec
+(``specs/lfads.md`` §1, CD/SV §2.5): bidirectional clipped-GRU encoders for the initial
+condition (IC) and the controller inputs (CI, lagged by ``ci_lag``), a controller GRU emitting
+inferred inputs u(t) with an AR(1) prior, a generator GRU, kernel-normalised factors and a
+Poisson readout of log-rates; Gaussian IC prior; KL and L2 penalties with per-epoch ramps;
+``loss = loss_scale · (recon + ramp_l2·L2 + ramp_kl·(kl_ic_scale·KL_ic + kl_co_scale·KL_co))``
+with the reconstruction NLL averaged over elements.
+
+Stable API (used by AutoLFADS / PBT, issue 6)
+---------------------------------------------
+``LFADS(hparams: dict)``
+    Build from a flat dict; missing keys take :data:`DEFAULT_HPARAMS` (unknown keys are an
+    error). Data sizes: ``encod_data_dim`` (held-in neurons), ``recon_data_dim`` (held-in +
+    held-out), ``encod_seq_len`` (observed bins), ``recon_seq_len`` (observed + forward).
+    Tunable HPs: ``lr_init``, ``dropout_rate``, ``cd_rate`` (= 1 − CD keep ratio),
+    ``kl_ic_scale``, ``kl_co_scale``, ``l2_gen_scale``, ``l2_con_scale``,
+    ``l2_ic_enc_scale``, ``l2_ci_enc_scale``, ``weight_decay``. ``sv_rate`` must match the
+    dataset's stored SV mask (0 = SV off).
+``LFADS.hparams_for_data(arrays, **overrides)``
+    The dict above with the data sizes filled in from :func:`neurodyn.io.spikes.split_arrays`.
+``model.set_hparams(**changes)``
+    Change tunable HPs between epochs (e.g. after a PBT clone). Dropout/CD/penalties are read
+    at every step; the learning rate is pushed into the optimizer now and again at every
+    epoch start (so it also survives a checkpoint restore).
+``training_step`` / ``validation_step``
+    Batches are dicts (:class:`LFADSDataModule`): ``encod_data`` (B, T_enc, N_in),
+    ``recon_data`` (B, T_rec, N_rec), ``sv_mask`` (B, T_enc, N_in, bool), optional
+    ``ext_input``. Logged per epoch (Lightning ``callback_metrics`` and ``model.history``):
+    ``{train,valid}/loss``, ``{train,valid}/recon_heldin`` (SV-weighted held-in cost = the
+    plain recon cost when SV is off), ``{train,valid}/recon_sv`` (held-out-sample cost; NaN
+    when SV is off), ``*_smth`` versions (exponential smoothing, 0.7 on the current epoch),
+    ``{train,valid}/kl_ic``, ``kl_co``, ``l2``. The SV selection metric is
+    ``train/recon_sv_smth`` (training trials' held-out samples; computed from the training
+    steps); ``valid/recon_heldin_smth`` is the standard validation metric.
+``infer_rates(model, arrays, n_samples=..)`` → dict(rates, factors, co_means)
+    Posterior-averaged rates (counts per bin) of every trial, in ``recon_data`` neuron order.
+``make_trainer(max_epochs, ...)``
+    A lean Lightning trainer with the spec's gradient clipping (200).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+DEFAULT_HPARAMS: dict[str, Any] = {
+    # data sizes (filled from the data)
+    "encod_data_dim": 50, "recon_data_dim": 50, "encod_seq_len": 100, "recon_seq_len": 100,
+    "ext_input_dim": 0,
+    # architecture
+    "ic_enc_dim": 64, "ci_enc_dim": 64, "ci_lag": 1, "con_dim": 64, "co_dim": 4,
+    "ic_dim": 64, "gen_dim": 200, "fac_dim": 100, "cell_clip": 5.0,
+    # priors / posteriors
+    "ic_prior_var": 0.1, "ic_post_var_min": 1e-4, "co_prior_tau": 10.0, "co_prior_nvar": 0.1,
+    # regularisation (tunable)
+    "dropout_rate": 0.3, "cd_rate": 0.3, "cd_pass_rate": 0.0, "sv_rate": 0.0,
+    "l2_ic_enc_scale": 0.0, "l2_ci_enc_scale": 0.0, "l2_gen_scale": 0.0, "l2_con_scale": 0.0,
+    "kl_ic_scale": 1e-7, "kl_co_scale": 1e-7,
+    "l2_start_epoch": 0, "l2_increase_epoch": 80, "kl_start_epoch": 0, "kl_increase_epoch": 80,
+    # optimisation
+    "lr_init": 4e-3, "weight_decay": 0.0, "loss_scale": 1e4, "variational": True,
+    "smoothing_coef": 0.7,
+}
+TUNABLE = ("lr_init", "dropout_rate", "cd_rate", "cd_pass_rate", "kl_ic_scale", "kl_co_scale",
+           "l2_gen_scale", "l2_con_scale", "l2_ic_enc_scale", "l2_ci_enc_scale",
+           "weight_decay", "l2_start_epoch", "l2_increase_epoch", "kl_start_epoch",
+           "kl_increase_epoch")
+GRAD_CLIP = 200.0
+EPOCH_METRICS = ("loss", "recon_heldin", "recon_sv", "kl_ic", "kl_co", "l2")
+
+
+# --------------------------------------------------------------------------- recurrent cells
+class ClippedGRU(nn.Module):
+    """``n_dir`` independent TF-style GRUs (reset gate before the hidden matmul, state clipped).
+
+    Input projections of a whole sequence are computed in one matmul; the directions are
+    stepped together with batched matmuls. Hidden-side biases are zero (frozen) and omitted;
+    input biases are 1 for the update/reset gates and 0 for the candidate.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, n_dir: int = 1, clip: float = 5.0,
+                 encoder_init: bool = True) -> None:
+        super().__init__()
+        self.hidden_size, self.n_dir, self.clip = hidden_size, n_dir, clip
+        fan_ih = input_size + hidden_size if encoder_init else input_size
+        fan_hh = input_size + hidden_size if encoder_init else hidden_size
+        self.weight_ih = nn.Parameter(torch.randn(n_dir, input_size, 3 * hidden_size)
+                                      / math.sqrt(fan_ih))
+        self.weight_hh = nn.Parameter(torch.randn(n_dir, hidden_size, 3 * hidden_size)
+                                      / math.sqrt(fan_hh))
+        bias = torch.zeros(n_dir, 1, 3 * hidden_size)
+        bias[..., : 2 * hidden_size] = 1.0
+        self.bias_ih = nn.Parameter(bias)
+
+    def project(self, x: Tensor) -> Tensor:
+        """(n_dir, B, T, I) → input projections (n_dir, B, T, 3H)."""
+        return torch.einsum("dbti,dih->dbth", x, self.weight_ih) + self.bias_ih[:, :, None]
+
+    def split_hh(self) -> tuple[Tensor, Tensor]:
+        """Hidden weights of the gates and of the candidate (split once per sequence)."""
+        hsz = self.hidden_size
+        return self.weight_hh[..., : 2 * hsz], self.weight_hh[..., 2 * hsz:]
+
+    def split_proj(self, proj: Tensor, dim: int) -> list[tuple[Tensor, Tensor]]:
+        """Per-step (gate, candidate) input projections, unbound along time ``dim``.
+
+        Splitting and unbinding once keeps the backward pass linear in the sequence length.
+        """
+        hsz = self.hidden_size
+        return list(zip(proj[..., : 2 * hsz].unbind(dim), proj[..., 2 * hsz:].unbind(dim),
+                        strict=True))
+
+    def step(self, x_zr: Tensor, x_n: Tensor, h: Tensor, w_hh: tuple[Tensor, Tensor]) -> Tensor:
+        """One step for all directions: inputs (n_dir, B, 2H) and (n_dir, B, H), h (n_dir, B, H)."""
+        hsz = self.hidden_size
+        zr = torch.sigmoid(x_zr + torch.bmm(h, w_hh[0]))
+        z, r = zr[..., :hsz], zr[..., hsz:]
+        n = torch.tanh(x_n + torch.bmm(r * h, w_hh[1]))
+        return torch.clamp(n + z * (h - n), -self.clip, self.clip)
+
+    def recurrent_weights(self) -> list[Tensor]:
+        return [self.weight_hh[d] for d in range(self.n_dir)]
+
+
+class BidirectionalEncoder(nn.Module):
+    """Forward and time-reversed clipped GRUs with learned initial states."""
+
+    def __init__(self, input_size: int, hidden_size: int, clip: float) -> None:
+        super().__init__()
+        self.gru = ClippedGRU(input_size, hidden_size, n_dir=2, clip=clip)
+        self.h0 = nn.Parameter(torch.zeros(2, 1, hidden_size))
+
+    def forward(self, x: Tensor, outputs: bool) -> tuple[Tensor, Tensor | None]:
+        """x (B, T, I) → final states (B, 2H) and, if ``outputs``, per-step (B, T, 2, H)."""
+        proj = self.gru.project(torch.stack([x, x.flip(1)]))
+        h = self.h0.expand(-1, x.shape[0], -1)
+        seq = []
+        w_hh = self.gru.split_hh()
+        for x_zr, x_n in self.gru.split_proj(proj, 2):
+            h = self.gru.step(x_zr, x_n, h, w_hh)
+            if outputs:
+                seq.append(h)
+        final = torch.cat([h[0], h[1]], dim=-1)
+        if not outputs:
+            return final, None
+        out = torch.stack(seq, dim=2)  # (2, B, T, H)
+        return final, torch.stack([out[0], out[1].flip(1)], dim=2)
+
+
+# ------------------------------------------------------------------------------- priors
+def kl_ic(mean: Tensor, std: Tensor, prior_mean: Tensor, prior_logvar: float) -> Tensor:
+    """Analytic KL(N(mean, std²) ‖ N(prior_mean, exp(prior_logvar))), summed over dims,
+    averaged over the batch."""
+    var_p = math.exp(prior_logvar)
+    kl = (0.5 * prior_logvar - torch.log(std)
+          + (std ** 2 + (mean - prior_mean) ** 2) / (2 * var_p) - 0.5)
+    return kl.sum(-1).mean()
+
+
+def kl_ar1(mean: Tensor, std: Tensor, log_tau: Tensor, log_nvar: Tensor) -> Tensor:
+    """One-sample Monte-Carlo KL of a diagonal Gaussian over (B, T, D) against an AR(1) prior
+    per dimension (τ in bins, stationary first step), summed over time and dims, averaged
+    over the batch."""
+    z = mean + std * torch.randn_like(mean)
+    log_q = (-0.5 * ((z - mean) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi))
+    alpha = torch.exp(-1.0 / torch.exp(log_tau))
+    nvar = torch.exp(log_nvar)
+    var0 = nvar / (1 - alpha ** 2)
+    resid = torch.cat([z[:, :1], z[:, 1:] - alpha * z[:, :-1]], dim=1)
+    var = torch.cat([var0.expand_as(z[:, :1]), nvar.expand_as(z[:, 1:])], dim=1)
+    log_p = -0.5 * resid ** 2 / var - 0.5 * torch.log(var) - 0.5 * math.log(2 * math.pi)
+    return (log_q - log_p).sum((1, 2)).mean()
+
+
+def ramp(epoch: int, start: float, increase: float) -> float:
+    """clamp((epoch + 1 − start) / (increase + 1), 0, 1) (lfads-torch convention)."""
+    return float(min(max((epoch + 1 - start) / (increase + 1), 0.0), 1.0))
+
+
+# ---------------------------------------------------------------------------- CD and SV
+def cd_masks(shape: torch.Size, cd_rate: float, pass_rate: float, device: torch.device,
+             generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """Fresh coordinated-dropout keep mask K and pass mask P (bool)."""
+    if cd_rate <= 0:
+        ones = torch.ones(shape, dtype=torch.bool, device=device)
+        return ones, torch.zeros_like(ones)
+    keep = torch.rand(shape, device=device, generator=generator) >= cd_rate
+    pas = torch.rand(shape, device=device, generator=generator) < pass_rate
+    return keep, pas
+
+
+def pad_mask(mask: Tensor, shape: torch.Size, value: float = 1.0) -> Tensor:
+    """Pad an encoder-region (B, T_enc, N_in) mask to the recon shape with ``value``."""
+    out = torch.full(shape, value, dtype=mask.dtype if mask.dtype != torch.bool else
+                     torch.float32, device=mask.device)
+    out[:, : mask.shape[1], : mask.shape[2]] = mask
+    return out
+
+
+def block_gradients(values: Tensor, grad_mask: Tensor) -> Tensor:
+    """Same values; gradients flow only where ``grad_mask`` is 1 (value-preserving)."""
+    return values * grad_mask + (values * (1 - grad_mask)).detach()
+
+
+# -------------------------------------------------------------------------------- model
+class LFADS(L.LightningModule):
+    """LFADS with CD and SV (see the module docstring for the API)."""
+
+    def __init__(self, hparams: Mapping[str, Any]) -> None:
+        super().__init__()
+        unknown = sorted(set(hparams) - set(DEFAULT_HPARAMS))
+        if unknown:
+            raise ValueError(f"unknown LFADS hyperparameters: {unknown}")
+        hp = {**DEFAULT_HPARAMS, **dict(hparams)}
+        self.save_hyperparameters(hp)
+        h = self.hparams
+        self.use_con = h.ci_enc_dim > 0 and h.con_dim > 0 and h.co_dim > 0
+        self.ic_enc = BidirectionalEncoder(h.encod_data_dim, h.ic_enc_dim, h.cell_clip)
+        self.ic_linear = nn.Linear(2 * h.ic_enc_dim, 2 * h.ic_dim)
+        if self.use_con:
+            self.ci_enc = BidirectionalEncoder(h.encod_data_dim, h.ci_enc_dim, h.cell_clip)
+            self.con = ClippedGRU(2 * h.ci_enc_dim + h.fac_dim, h.con_dim, clip=h.cell_clip,
+                                  encoder_init=False)
+            self.con_h0 = nn.Parameter(torch.zeros(1, 1, h.con_dim))
+            self.co_linear = nn.Linear(h.con_dim, 2 * h.co_dim)
+            self.co_log_tau = nn.Parameter(torch.full((h.co_dim,), math.log(h.co_prior_tau)))
+            self.co_log_nvar = nn.Parameter(torch.full((h.co_dim,), math.log(h.co_prior_nvar)))
+        gen_in = (h.co_dim if self.use_con else 0) + h.ext_input_dim
+        self.gen = ClippedGRU(max(gen_in, 1), h.gen_dim, clip=h.cell_clip, encoder_init=False)
+        self.ic_to_g0 = nn.Linear(h.ic_dim, h.gen_dim)
+        self.fac_weight = nn.Parameter(torch.randn(h.fac_dim, h.gen_dim) / math.sqrt(h.gen_dim))
+        self.readout = nn.Linear(h.fac_dim, h.recon_data_dim)
+        self.ic_prior_mean = nn.Parameter(torch.zeros(h.ic_dim))
+        for lin in (self.ic_linear, self.ic_to_g0, self.readout,
+                    *([self.co_linear] if self.use_con else [])):
+            nn.init.normal_(lin.weight, std=1 / math.sqrt(lin.in_features))
+            nn.init.zeros_(lin.bias)
+        self.history: list[dict[str, float]] = []
+        self._sums: dict[str, dict[str, float]] = {}
+        self._smth: dict[str, float] = {}
+
+    # ---------------------------------------------------------------- construction helpers
+    @staticmethod
+    def hparams_for_data(arrays: Mapping[str, np.ndarray], **overrides: Any) -> dict[str, Any]:
+        """Hyperparameters with data sizes taken from :func:`split_arrays` output."""
+        enc, rec = arrays["encod_data"], arrays["recon_data"]
+        hp = {**DEFAULT_HPARAMS, "encod_data_dim": enc.shape[2], "recon_data_dim": rec.shape[2],
+              "encod_seq_len": enc.shape[1], "recon_seq_len": rec.shape[1]}
+        hp.update(overrides)
+        return hp
+
+    def set_hparams(self, **changes: Any) -> None:
+        """Change tunable hyperparameters between epochs (PBT explore/exploit)."""
+        bad = sorted(set(changes) - set(TUNABLE))
+        if bad:
+            raise ValueError(f"not tunable between epochs: {bad} (tunable: {list(TUNABLE)})")
+        self.hparams.update(changes)
+        self._apply_lr()
+
+    def _apply_lr(self) -> None:
+        trainer = getattr(self, "_trainer", None)
+        if trainer is None:
+            return
+        for opt in trainer.optimizers:
+            for group in opt.param_groups:
+                group["lr"] = float(self.hparams.lr_init)
+
+    # ---------------------------------------------------------------------- forward pass
+    def _dropout(self, x: Tensor) -> Tensor:
+        return F.dropout(x, p=float(self.hparams.dropout_rate), training=self.training)
+
+    def _step_dropout_masks(self, n_steps: int, shape: torch.Size) -> Tensor | None:
+        """Scaled dropout masks for every step of the decoder loop, drawn in one call."""
+        p = float(self.hparams.dropout_rate)
+        if not self.training or p <= 0:
+            return None
+        keep = torch.rand((n_steps, *shape), device=self.fac_weight.device) >= p
+        return keep.to(self.fac_weight.dtype) / (1 - p)
+
+    def forward(self, encod: Tensor, ext_input: Tensor | None = None,
+                sample_posteriors: bool = True) -> dict[str, Tensor]:
+        """encod (B, T_enc, N_in), already masked/scaled → outputs (log-rates, factors, …)."""
+        h = self.hparams
+        batch, t_rec = encod.shape[0], h.recon_seq_len
+        x = self._dropout(encod)
+        ic_final, _ = self.ic_enc(x, outputs=False)
+        ic_params = self.ic_linear(self._dropout(ic_final))
+        ic_mean, ic_logvar = ic_params.chunk(2, dim=-1)
+        ic_std = torch.sqrt(torch.exp(ic_logvar) + h.ic_post_var_min)
+        ic = ic_mean + ic_std * torch.randn_like(ic_std) if sample_posteriors else ic_mean
+        g = self.ic_to_g0(ic)
+        fac_w = self.fac_weight / self.fac_weight.norm(dim=1, keepdim=True)
+        f = self._dropout(g) @ fac_w.T
+        factors, co_means, co_stds = [], [], []
+        if self.use_con:
+            _, ci = self.ci_enc(x, outputs=True)  # (B, T_enc, 2, H)
+            lag = int(h.ci_lag)
+            fwd, bwd = ci[:, :, 0], ci[:, :, 1]
+            if lag > 0:
+                fwd = torch.cat([torch.zeros_like(fwd[:, :lag]), fwd[:, :-lag]], dim=1)
+                bwd = torch.cat([bwd[:, lag:], torch.zeros_like(bwd[:, :lag])], dim=1)
+            ci = torch.cat([fwd, bwd], dim=-1)
+            ci = F.pad(ci, (0, 0, 0, t_rec - ci.shape[1]))
+            ci_w = self.con.weight_ih[0, : 2 * h.ci_enc_dim]
+            fac_in_w = self.con.weight_ih[0, 2 * h.ci_enc_dim:]
+            ci_proj = (self._dropout(ci) @ ci_w + self.con.bias_ih[0]).unbind(1)
+            con_hh = self.con.split_hh()
+            con_drop = self._step_dropout_masks(t_rec, f.shape)
+            c = self.con_h0.expand(-1, batch, -1)
+        ext = None
+        if h.ext_input_dim > 0:
+            if ext_input is None:
+                raise ValueError("ext_input_dim > 0 but no ext_input was given")
+            ext = self._dropout(F.pad(ext_input, (0, 0, 0, t_rec - ext_input.shape[1])))
+            ext = ext.unbind(1)
+        gen_hh = self.gen.split_hh()
+        gen_drop = self._step_dropout_masks(t_rec, g.shape)
+        n_gen, n_con = h.gen_dim, h.con_dim
+        gen_h = g[None]
+        for t in range(t_rec):
+            inputs = []
+            if self.use_con:
+                f_in = f if con_drop is None else f * con_drop[t]
+                con_in = ci_proj[t] + f_in @ fac_in_w
+                c = self.con.step(con_in[None, :, : 2 * n_con], con_in[None, :, 2 * n_con:], c,
+                                  con_hh)
+                co_mean, co_logvar = self.co_linear(c[0]).chunk(2, dim=-1)
+                co_std = torch.exp(0.5 * co_logvar)
+                co = co_mean + co_std * torch.randn_like(co_std) if sample_posteriors else co_mean
+                co_means.append(co_mean)
+                co_stds.append(co_std)
+                inputs.append(co)
+            if ext is not None:
+                inputs.append(ext[t])
+            gen_in = (inputs[0] if len(inputs) == 1 else torch.cat(inputs, -1) if inputs
+                      else encod.new_zeros(batch, 1))
+            gen_proj = gen_in @ self.gen.weight_ih[0] + self.gen.bias_ih[0]
+            gen_h = self.gen.step(gen_proj[None, :, : 2 * n_gen], gen_proj[None, :, 2 * n_gen:],
+                                  gen_h, gen_hh)
+            if gen_drop is not None:
+                gen_h = gen_h * gen_drop[t]
+            f = gen_h[0] @ fac_w.T
+            factors.append(f)
+        fac = torch.stack(factors, dim=1)
+        out = {"log_rates": self.readout(fac), "factors": fac, "ic_mean": ic_mean,
+               "ic_std": ic_std}
+        if self.use_con:
+            out["co_means"] = torch.stack(co_means, 1)
+            out["co_stds"] = torch.stack(co_stds, 1)
+        return out
+
+    # --------------------------------------------------------------------------- losses
+    def l2_penalty(self) -> Tensor:
+        """Σ scale·½‖W_hh‖² / Σ numel over the penalised recurrent matrices."""
+        h = self.hparams
+        groups = [(h.l2_ic_enc_scale, self.ic_enc.gru.recurrent_weights()),
+                  (h.l2_gen_scale, self.gen.recurrent_weights())]
+        if self.use_con:
+            groups += [(h.l2_ci_enc_scale, self.ci_enc.gru.recurrent_weights()),
+                       (h.l2_con_scale, self.con.recurrent_weights())]
+        total, numel = self.fac_weight.new_zeros(()), 0
+        for scale, mats in groups:
+            if scale > 0:
+                for w in mats:
+                    total = total + scale * 0.5 * (w ** 2).sum()
+                    numel += w.numel()
+        return total / max(numel, 1)
+
+    def kl_terms(self, out: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+        if not self.hparams.variational:
+            zero = out["log_rates"].new_zeros(())
+            return zero, zero
+        k_ic = kl_ic(out["ic_mean"], out["ic_std"], self.ic_prior_mean,
+                     math.log(self.hparams.ic_prior_var))
+        k_co = (kl_ar1(out["co_means"], out["co_stds"], self.co_log_tau, self.co_log_nvar)
+                if self.use_con else out["log_rates"].new_zeros(()))
+        return k_ic, k_co
+
+    def shared_step(self, batch: Mapping[str, Tensor], split: str,
+                    cd_keep: Tensor | None = None, block: bool = True
+                    ) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
+        """Loss, metrics and outputs of one batch (spec §2.5).
+
+        ``cd_keep`` overrides the fresh CD keep mask (tests); ``block=False`` disables the
+        gradient blocking (tests check that the loss value is unchanged).
+        """
+        h = self.hparams
+        encod, recon = batch["encod_data"], batch["recon_data"]
+        sv_rate = float(h.sv_rate)
+        sv = batch["sv_mask"].to(encod.dtype) if sv_rate > 0 else torch.ones_like(encod)
+        x = encod * sv / (1 - sv_rate)
+        train_cd = split == "train" and (h.cd_rate > 0 or cd_keep is not None)
+        if train_cd:
+            keep, pas = cd_masks(encod.shape, float(h.cd_rate), float(h.cd_pass_rate),
+                                 encod.device)
+            if cd_keep is not None:
+                keep = cd_keep.bool()
+            cd_scale = 1.0 / (1.0 - float(h.cd_rate)) if h.cd_rate > 0 else 1.0
+            x = x * keep.to(x.dtype) * cd_scale
+            grad_region = sv * ((~keep) | pas).to(x.dtype)
+        else:
+            grad_region = sv
+        out = self(x, batch.get("ext_input"), sample_posteriors=bool(h.variational))
+        nll = F.poisson_nll_loss(out["log_rates"], recon, log_input=True, full=True,
+                                 reduction="none")
+        weight = pad_mask(sv / (1 - sv_rate), nll.shape)
+        weighted = nll * weight
+        if block:
+            weighted = block_gradients(weighted, pad_mask(grad_region, nll.shape))
+        recon_heldin = weighted.mean()
+        metrics = {"recon_heldin": recon_heldin.detach()}
+        enc_nll = nll[:, : encod.shape[1], : encod.shape[2]].detach()
+        metrics["recon_sv"] = ((enc_nll * (1 - sv)).mean() / sv_rate if sv_rate > 0
+                               else torch.tensor(float("nan")))
+        k_ic, k_co = self.kl_terms(out)
+        l2 = self.l2_penalty()
+        epoch = int(self.current_epoch)
+        r_l2 = ramp(epoch, h.l2_start_epoch, h.l2_increase_epoch)
+        r_kl = ramp(epoch, h.kl_start_epoch, h.kl_increase_epoch)
+        loss = h.loss_scale * (recon_heldin + r_l2 * l2
+                               + r_kl * (h.kl_ic_scale * k_ic + h.kl_co_scale * k_co))
+        metrics.update(loss=loss.detach(), kl_ic=k_ic.detach(), kl_co=k_co.detach(),
+                       l2=l2.detach())
+        return loss, metrics, out
+
+    # ------------------------------------------------------------------ Lightning hooks
+    def training_step(self, batch: Mapping[str, Tensor], batch_idx: int) -> Tensor:
+        loss, metrics, _ = self.shared_step(batch, "train")
+        self._accumulate("train", metrics, batch["encod_data"].shape[0])
+        return loss
+
+    def validation_step(self, batch: Mapping[str, Tensor], batch_idx: int) -> None:
+        _, metrics, _ = self.shared_step(batch, "valid")
+        self._accumulate("valid", metrics, batch["encod_data"].shape[0])
+
+    def _accumulate(self, split: str, metrics: Mapping[str, Tensor], n: int) -> None:
+        sums = self._sums.setdefault(split, {"n": 0.0})
+        sums["n"] += n
+        for key, value in metrics.items():
+            sums[key] = sums.get(key, 0.0) + float(value) * n
+
+    def _finish(self, split: str) -> dict[str, float]:
+        sums = self._sums.pop(split, None)
+        if not sums or not sums["n"]:
+            return {}
+        coef = float(self.hparams.smoothing_coef)
+        out = {f"{split}/{k}": sums[k] / sums["n"] for k in EPOCH_METRICS if k in sums}
+        for key in ("recon_heldin", "recon_sv"):
+            name = f"{split}/{key}"
+            prev = self._smth.get(name)
+            cur = out[name]
+            smth = cur if prev is None or math.isnan(prev) else coef * cur + (1 - coef) * prev
+            self._smth[name] = smth
+            out[f"{name}_smth"] = smth
+        return out
+
+    def on_train_epoch_start(self) -> None:
+        self._apply_lr()
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            self._sums.pop("valid", None)
+            return
+        self._valid_epoch = self._finish("valid")
+        for key, value in self._valid_epoch.items():
+            self.log(key, value, prog_bar=False)
+
+    def on_train_epoch_end(self) -> None:
+        record = {"epoch": int(self.current_epoch), **self._finish("train"),
+                  **getattr(self, "_valid_epoch", {})}
+        for key, value in record.items():
+            if key.startswith("train/"):
+                self.log(key, value)
+        record.update({f"hp/{k}": float(self.hparams[k]) for k in TUNABLE})
+        self.history.append(record)
+        self._valid_epoch = {}
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        h = self.hparams
+        r_l2 = ramp(int(self.current_epoch), h.l2_start_epoch, h.l2_increase_epoch)
+        for group in optimizer.param_groups:
+            group["weight_decay"] = float(h.weight_decay) * r_l2
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.parameters(), lr=float(self.hparams.lr_init),
+                                 betas=(0.9, 0.999), eps=1e-8,
+                                 weight_decay=float(self.hparams.weight_decay))
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["lfads_history"] = [dict(r) for r in self.history]
+        checkpoint["lfads_smoothed"] = dict(self._smth)
+        checkpoint["lfads_hparams"] = dict(self.hparams)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.history = [dict(r) for r in checkpoint.get("lfads_history", [])]
+        self._smth = dict(checkpoint.get("lfads_smoothed", {}))
+        self.hparams.update(checkpoint.get("lfads_hparams", {}))
+
+
+# ------------------------------------------------------------------------------- data
+class _TrialBatches(Dataset):
+    """Indexable by a list of trial indices → a dict batch (no per-item collation)."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.tensors = {
+            "encod_data": torch.as_tensor(arrays["encod_data"], dtype=torch.float32),
+            "recon_data": torch.as_tensor(arrays["recon_data"], dtype=torch.float32),
+            "sv_mask": torch.as_tensor(np.asarray(arrays["sv_mask"], bool)),
+        }
+        if "ext_input" in arrays:
+            self.tensors["ext_input"] = torch.as_tensor(arrays["ext_input"], dtype=torch.float32)
+
+    def __len__(self) -> int:
+        return self.tensors["encod_data"].shape[0]
+
+    def __getitem__(self, idx: list[int]) -> dict[str, Tensor]:
+        index = torch.as_tensor(idx)
+        return {k: v[index] for k, v in self.tensors.items()}
+
+
+def trial_loader(arrays: Mapping[str, np.ndarray], batch_size: int, shuffle: bool,
+                 seed: int = 0) -> DataLoader:
+    """A DataLoader of dict batches over the trials in ``arrays`` (from ``split_arrays``)."""
+    data = _TrialBatches(arrays)
+    base = (RandomSampler(data, generator=torch.Generator().manual_seed(seed)) if shuffle
+            else SequentialSampler(data))
+    return DataLoader(data, sampler=BatchSampler(base, batch_size, drop_last=False),
+                      batch_size=None)
+
+
+class LFADSDataModule(L.LightningDataModule):
+    """Train/valid dict batches from :func:`neurodyn.io.spikes.split_arrays` outputs."""
+
+    def __init__(self, train: Mapping[str, np.ndarray], valid: Mapping[str, np.ndarray],
+                 batch_size: int, seed: int = 0) -> None:
+        super().__init__()
+        self.train, self.valid, self.batch_size, self.seed = train, valid, batch_size, seed
+
+    def train_dataloader(self) -> DataLoader:
+        return trial_loader(self.train, self.batch_size, shuffle=True, seed=self.seed)
+
+    def val_dataloader(self) -> DataLoader:
+        return trial_loader(self.valid, max(self.batch_size, 256), shuffle=False)
+
+
+def make_trainer(max_epochs: int, accelerator: str = "cpu", callbacks: list | None = None,
+                 default_root_dir: str | None = None, **kwargs: Any) -> L.Trainer:
+    """Lean trainer: no logger/progress bar, gradient clipping 200 (spec §1.9)."""
+    return L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=1, logger=False,
+                     callbacks=callbacks or [], enable_checkpointing=bool(callbacks),
+                     enable_progress_bar=False, enable_model_summary=False,
+                     num_sanity_val_steps=0, gradient_clip_val=GRAD_CLIP,
+                     default_root_dir=default_root_dir, **kwargs)
+
+
+# -------------------------------------------------------------------------- inference
+@torch.no_grad()
+def infer_rates(model: LFADS, arrays: Mapping[str, np.ndarray], n_samples: int = 20,
+                batch_size: int = 512, seed: int = 0) -> dict[str, np.ndarray]:
+    """Posterior-averaged rates (counts per bin), factors and inferred-input means.
+
+    Eval mode (no dropout, no CD); the stored SV mask is applied to the input as in
+    validation. ``n_samples`` = 0 uses posterior means instead of sampling.
+    """
+    was_training = model.training
+    model.eval()
+    torch.manual_seed(seed)
+    h = model.hparams
+    sv_rate = float(h.sv_rate)
+    keys = ("rates", "factors", "co_means")
+    chunks: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    n = arrays["encod_data"].shape[0]
+    device = model.device
+    for start in range(0, n, batch_size):
+        sl = slice(start, start + batch_size)
+        encod = torch.as_tensor(arrays["encod_data"][sl], dtype=torch.float32, device=device)
+        if sv_rate > 0:
+            sv = torch.as_tensor(np.asarray(arrays["sv_mask"][sl], bool), device=device)
+            encod = encod * sv.to(encod.dtype) / (1 - sv_rate)
+        ext = (torch.as_tensor(arrays["ext_input"][sl], dtype=torch.float32, device=device)
+               if "ext_input" in arrays else None)
+        passes = max(n_samples, 1)
+        acc: dict[str, Tensor] = {}
+        for _ in range(passes):
+            out = model(encod, ext, sample_posteriors=n_samples > 0)
+            parts = {"rates": torch.exp(out["log_rates"]), "factors": out["factors"]}
+            if "co_means" in out:
+                parts["co_means"] = out["co_means"]
+            for k, v in parts.items():
+                acc[k] = acc.get(k, 0) + v / passes
+        for k, v in acc.items():
+            chunks[k].append(v.cpu().numpy())
+    model.train(was_training)
+    return {k: np.concatenate(v) for k, v in chunks.items() if v}
