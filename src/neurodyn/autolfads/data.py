@@ -1,0 +1,77 @@
+"""AutoLFADS datasets in NLB layout: the synthetic maze-like reaching stand-in (offline
+default) with held-out neurons and a forward-prediction window, and the split of a
+``neurodyn-spikes/1`` file into the arrays LFADS trains on and the arrays NLB scores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from neurodyn.errors import InputError
+from neurodyn.eval.nlb import LAG_MS, PSTH_SD_MS
+from neurodyn.io.spikes import split_arrays
+
+LFADS_TRAIN, LFADS_VALID, NLB_EVAL = "train", "valid", "test"
+
+
+def synthetic_reaching(cfg: Mapping[str, Any], seed: int) -> xr.Dataset:
+    """The reaching stand-in with ``n_heldout`` held-out neurons and the last
+    ``n_forward_bins`` bins as the forward-prediction window (config ``autolfads.synthetic``)."""
+    from neurodyn.data.spikes.reaching import ReachingSpec, make_reaching_dataset
+
+    spec_keys = {k: v for k, v in cfg.items() if k != "n_forward_bins"}
+    if "window_s" in spec_keys:
+        spec_keys["window_s"] = tuple(spec_keys["window_s"])
+    ds = make_reaching_dataset(ReachingSpec(**spec_keys), seed=seed,
+                               attrs={"study": "autolfads"})
+    ds.attrs["n_forward_bins"] = int(cfg["n_forward_bins"])
+    return ds
+
+
+@dataclass(frozen=True)
+class NLBSplit:
+    """LFADS training arrays (NLB train trials) and NLB evaluation arrays of one dataset."""
+
+    train: dict[str, np.ndarray]  # LFADS fits these trials
+    valid: dict[str, np.ndarray]  # LFADS validation (PBT selection metric)
+    test: dict[str, np.ndarray]  # NLB evaluation trials
+    n_heldin: int
+    n_obs: int
+    bin_ms: float
+    lag_ms: float
+    psth_sd_ms: float
+    dataset: str
+    synthetic: bool
+
+    @property
+    def elements_per_trial(self) -> int:
+        rec = self.train["recon_data"]
+        return int(rec.shape[1] * rec.shape[2])
+
+
+def nlb_split(ds: xr.Dataset, path: str, eval_cfg: Mapping[str, Any]) -> NLBSplit:
+    """Split a spikes dataset: LFADS trains on ``train``, selects on ``valid``; NLB scores
+    the ``test`` trials. Needs held-out neurons and a forward window."""
+    name = str(ds.attrs["dataset"])
+    if int(ds["heldout"].values.sum()) == 0:
+        raise InputError(path, "heldout", "AutoLFADS/NLB needs held-out neurons")
+    if int(ds.attrs["n_forward_bins"]) <= 0:
+        raise InputError(path, "n_forward_bins", "NLB fp-bps needs a forward window")
+    splits = {s: split_arrays(ds, s) for s in (LFADS_TRAIN, LFADS_VALID, NLB_EVAL)}
+    for s, arr in splits.items():
+        if arr["encod_data"].shape[0] == 0:
+            raise InputError(path, "split", f"no '{s}' trials")
+        if "behavior" not in arr:
+            raise InputError(path, "behavior", "hand velocity is needed for vel R²")
+    lag = LAG_MS.get(name, float(ds.attrs.get("lag_s", eval_cfg["lag_ms"] / 1000)) * 1000)
+    sd = PSTH_SD_MS.get(name, float(eval_cfg["psth_sd_ms"]))
+    return NLBSplit(splits[LFADS_TRAIN], splits[LFADS_VALID], splits[NLB_EVAL],
+                    n_heldin=int((~ds["heldout"].values.astype(bool)).sum()),
+                    n_obs=splits[LFADS_TRAIN]["encod_data"].shape[1],
+                    bin_ms=float(ds.attrs["bin_width_s"]) * 1000, lag_ms=float(lag),
+                    psth_sd_ms=float(sd), dataset=name,
+                    synthetic=str(ds.attrs["synthetic"]) == "true")
