@@ -1,8 +1,190 @@
-# zapbench study: rules (see README). Targets are listed by zapbench_targets() for rule all.
+# ZAPBench (Lueckmann, Immer et al. 2025) and video forecasting (Immer et al. 2025).
+# Fan-out from config: (trace model × context × seed) and (UNet variant × context × seed),
+# grouped into chunks of `fits_per_job` fits per process (import cost paid once per job).
+from neurodyn.zapbench import grid as zapbench_grid  # noqa: E402  (torch-free)
+
+ZAPBENCH = config.get("zapbench", {})
+ZAPBENCH_ON = bool(ZAPBENCH.get("enabled", False))
+if ZAPBENCH_ON:
+    zapbench_grid.check(ZAPBENCH)
+ZAPBENCH_CODE = code_version(
+    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "plots",
+    "train/runtime.py", "zapbench",
+)
+ZAPBENCH_OUT = "results/zapbench"
+ZAPBENCH_TABLES = ("per_step", "table1", "table2", "table3", "findings")
+ZAPBENCH_FIGURES = {
+    "fig6": "Fig. 6 video vs trace models",
+    "fig5": "Fig. 5 spatial vs temporal context",
+    "fig4": "Fig. 4 direct vs lead-time conditioned",
+    "fig8": "Fig. 8 per condition, short context",
+    "fig9": "Fig. 9 per condition, long context",
+    "fig10": "Fig. 10 held-out condition",
+}
+
+
+wildcard_constraints:
+    specimen=r"\d+",
+    family="trace|unet",
+
+
+def zapbench_extra_specimens():
+    return int(ZAPBENCH["data"]["extra_specimens"]) if ZAPBENCH_ON else 0
+
+
+def zapbench_chunk_runs(wildcards):
+    return zapbench_grid.chunk(ZAPBENCH, wildcards.family, int(wildcards.chunk))
+
+
+def zapbench_extras(wildcards):
+    if wildcards.family != "unet":
+        return []
+    return expand(f"{ZAPBENCH_OUT}/data/specimen{{k}}.nc",
+                  k=range(1, zapbench_extra_specimens() + 1))
+
+
+def zapbench_chunk_files(wildcards):
+    return [f"{ZAPBENCH_OUT}/fits/{kind}/chunk{i}.json" for kind in ("trace", "unet")
+            for i in range(zapbench_grid.n_chunks(ZAPBENCH, kind))]
+
+
+def zapbench_published_file():
+    return ZAPBENCH.get("published", {}).get("file") if ZAPBENCH_ON else None
 
 
 def zapbench_targets():
-    """Final outputs of this study in the main job (none until its section of the config exists)."""
-    if "zapbench" not in config:
+    """Final outputs of this study in the main job."""
+    if not ZAPBENCH_ON:
         return []
-    return []
+    out = [f"{ZAPBENCH_OUT}/tables/{t}.{ext}" for t in ZAPBENCH_TABLES for ext in ("csv", "md")]
+    out += [f"{ZAPBENCH_OUT}/figures/{f}.png" for f in ZAPBENCH_FIGURES]
+    if zapbench_published_file():
+        out += [f"{ZAPBENCH_OUT}/figures/published.png", f"{ZAPBENCH_OUT}/tables/published.csv"]
+    return out
+
+
+rule zapbench_data:
+    output:
+        f"{ZAPBENCH_OUT}/data/specimen{{specimen}}.nc",
+    params:
+        zapbench=ZAPBENCH,
+        seed=config["seed"],
+        code=ZAPBENCH_CODE,
+    log:
+        "logs/zapbench/data/specimen{specimen}.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/zapbench_data.py"
+
+
+rule zapbench_fit:
+    input:
+        main=f"{ZAPBENCH_OUT}/data/specimen0.nc",
+        extras=zapbench_extras,
+    output:
+        f"{ZAPBENCH_OUT}/fits/{{family}}/chunk{{chunk}}.json",
+    params:
+        runs=zapbench_chunk_runs,
+        zapbench=ZAPBENCH,
+        workdir=f"{ZAPBENCH_OUT}/work/{{family}}",
+        code=ZAPBENCH_CODE,
+    threads: 1
+    resources:
+        gpu=0,
+    log:
+        "logs/zapbench/fits/{family}/chunk{chunk}.log",
+    conda:
+        "../envs/torch-cpu.yaml"
+    script:
+        "../workflow/scripts/zapbench_fit.py"
+
+
+rule zapbench_tables:
+    input:
+        zapbench_chunk_files,
+    output:
+        steps=f"{ZAPBENCH_OUT}/results/steps.csv",
+        conditions=f"{ZAPBENCH_OUT}/results/conditions.csv",
+        per_step=report(f"{ZAPBENCH_OUT}/tables/per_step.csv",
+                        caption="../workflow/report/zapbench_per_step.rst",
+                        category="ZAPBench", subcategory="tables",
+                        labels={"table": "per-step MAE"}),
+        per_step_md=f"{ZAPBENCH_OUT}/tables/per_step.md",
+        table1=report(f"{ZAPBENCH_OUT}/tables/table1.csv",
+                      caption="../workflow/report/zapbench_table1.rst",
+                      category="ZAPBench", subcategory="tables",
+                      labels={"table": "Table 1 training data"}),
+        table1_md=f"{ZAPBENCH_OUT}/tables/table1.md",
+        table2=report(f"{ZAPBENCH_OUT}/tables/table2.csv",
+                      caption="../workflow/report/zapbench_table2.rst",
+                      category="ZAPBench", subcategory="tables",
+                      labels={"table": "Table 2 input resolution"}),
+        table2_md=f"{ZAPBENCH_OUT}/tables/table2.md",
+        table3=report(f"{ZAPBENCH_OUT}/tables/table3.csv",
+                      caption="../workflow/report/zapbench_table3.rst",
+                      category="ZAPBench", subcategory="tables",
+                      labels={"table": "Table 3 Corr_H"}),
+        table3_md=f"{ZAPBENCH_OUT}/tables/table3.md",
+        findings=report(f"{ZAPBENCH_OUT}/tables/findings.csv",
+                        caption="../workflow/report/zapbench_findings.rst",
+                        category="ZAPBench", subcategory="tables",
+                        labels={"table": "qualitative findings"}),
+        findings_md=f"{ZAPBENCH_OUT}/tables/findings.md",
+    params:
+        zapbench=ZAPBENCH,
+        code=ZAPBENCH_CODE,
+    log:
+        "logs/zapbench/tables.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/zapbench_tables.py"
+
+
+rule zapbench_figures:
+    input:
+        steps=f"{ZAPBENCH_OUT}/results/steps.csv",
+        conditions=f"{ZAPBENCH_OUT}/results/conditions.csv",
+    output:
+        **{
+            name: report(
+                f"{ZAPBENCH_OUT}/figures/{name}.png",
+                caption=f"../workflow/report/zapbench_{name}.rst",
+                category="ZAPBench",
+                subcategory="figures",
+                labels={"figure": label},
+            )
+            for name, label in ZAPBENCH_FIGURES.items()
+        },
+    params:
+        zapbench=ZAPBENCH,
+        code=ZAPBENCH_CODE,
+    log:
+        "logs/zapbench/figures.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/zapbench_figures.py"
+
+
+rule zapbench_published:
+    input:
+        published=zapbench_published_file() or "zapbench-published-file-not-configured",
+        steps=f"{ZAPBENCH_OUT}/results/steps.csv",
+    output:
+        figure=report(f"{ZAPBENCH_OUT}/figures/published.png",
+                      caption="../workflow/report/zapbench_published.rst",
+                      category="ZAPBench", subcategory="published",
+                      labels={"figure": "published results beside ours"}),
+        table=f"{ZAPBENCH_OUT}/tables/published.csv",
+        table_md=f"{ZAPBENCH_OUT}/tables/published.md",
+    params:
+        zapbench=ZAPBENCH,
+        code=ZAPBENCH_CODE,
+    log:
+        "logs/zapbench/published.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/zapbench_published.py"

@@ -1,0 +1,312 @@
+"""One fit = train (if the model learns) + evaluate on test and holdout, as a JSON record.
+
+Trace models and UNet variants share the windowing (``gather``), the training loop
+(``fit``) and the evaluation (``evaluate_predictor``). ``run_chunk`` runs several fits in one
+process and keeps finished fits and training checkpoints in a work folder, so a killed job
+resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from neurodyn.io.atomic import write_json
+from neurodyn.zapbench.dataset import VideoData
+from neurodyn.zapbench.fit import FitConfig, fit
+from neurodyn.zapbench.grid import unet_settings  # noqa: F401  (re-exported)
+from neurodyn.zapbench.metrics import score_condition
+from neurodyn.zapbench.trace_models import build_trace_model
+from neurodyn.zapbench.unet import SegmentAverager, UNetConfig, VideoUNet, count_parameters
+
+Predictor = Callable[[np.ndarray], np.ndarray]  # window starts → (W, H, N) forecasts
+EVAL_SPLITS = ("test", "test_holdout")
+
+
+def gather(series: Tensor, starts: Tensor, length: int, offset: int = 0) -> Tensor:
+    """Stack ``series[s + offset : s + offset + length]`` for every start: (W, length, ...)."""
+    idx = starts[:, None] + offset + torch.arange(length)
+    return series[idx.to(series.device)]
+
+
+def split_starts(data: VideoData, split: str, context: int) -> np.ndarray:
+    """Window starts of ``split`` over the conditions it covers, concatenated."""
+    bench = data.benchmark
+    starts = np.concatenate([bench.window_starts(k, split, context)
+                             for k in bench.conditions_of(split)])
+    if len(starts) == 0:
+        raise ValueError(f"split {split!r} has no window of {context} + {bench.horizon} "
+                         "frames: the conditions are too short for this horizon")
+    return starts
+
+
+def evaluate_predictor(predict: Predictor, data: VideoData, context: int,
+                       splits: Sequence[str] = EVAL_SPLITS) -> dict[str, dict[str, Any]]:
+    """Per split and condition: per-step MAE, Corr_H, Corr_W on all stride-1 windows."""
+    bench, traces = data.benchmark, torch.from_numpy(data.traces)
+    out: dict[str, dict[str, Any]] = {}
+    for split in splits:
+        out[split] = {}
+        for k in bench.conditions_of(split):
+            starts = bench.window_starts(k, split, context)
+            target = gather(traces, torch.from_numpy(starts), bench.horizon, context).numpy()
+            out[split][bench.condition_names[k]] = score_condition(predict(starts), target)
+    return out
+
+
+def evoked_response(data: VideoData) -> np.ndarray:
+    """Stimulus baseline (T, N): per condition, the mean response across stimulus trials.
+
+    Trials are delimited by the covariate ``onset``; only trials that end before the
+    scored frames (the test split, or the holdout's scoring start) enter the average.
+    Frames before the first onset and conditions without trials get the per-neuron mean
+    of the frames before the scored part.
+    """
+    bench, traces = data.benchmark, data.traces.astype(np.float64)
+    onset = data.covariates[:, 0] > 0.5
+    out = np.zeros_like(traces)
+    for k in range(bench.n_conditions):
+        lo, hi = bench.condition_bounds(k)
+        first, last = bench.condition_offsets[k], bench.condition_offsets[k + 1]
+        if k in bench.holdout_conditions:
+            fit_end = lo + bench.max_context
+        else:
+            fit_end = bench.split_range(k, "test", 0)[0]
+        fallback = traces[lo:fit_end].mean(axis=0)
+        out[first:last] = fallback
+        onsets = np.flatnonzero(onset[first:last]) + first
+        if len(onsets) == 0:
+            continue
+        ends = np.append(onsets[1:], last)
+        used = [(a, b) for a, b in zip(onsets, ends, strict=True) if b <= fit_end]
+        if not used:
+            continue
+        longest = max(b - a for a, b in used)
+        stack = np.full((len(used), longest, traces.shape[1]), np.nan)
+        for i, (a, b) in enumerate(used):
+            stack[i, : b - a] = traces[a:b]
+        response = np.nanmean(stack, axis=0)
+        for a, b in zip(onsets, ends, strict=True):
+            n = min(b - a, longest)
+            out[a : a + n] = response[:n]
+    return out.astype(np.float32)
+
+
+def _batched(fn: Callable[[np.ndarray], Tensor], starts: np.ndarray, batch: int) -> np.ndarray:
+    with torch.no_grad():
+        return np.concatenate([fn(starts[i : i + batch]).cpu().numpy()
+                               for i in range(0, len(starts), batch)])
+
+
+def run_trace(data: VideoData, name: str, context: int, seed: int, long_context: bool,
+              cfg: dict[str, Any], checkpoint: Path | None = None) -> dict[str, Any]:
+    """Train (if learnable) and evaluate one trace model."""
+    torch.manual_seed(int(seed))
+    horizon = data.benchmark.horizon
+    traces, cov = torch.from_numpy(data.traces), torch.from_numpy(data.covariates)
+    fit_info: dict[str, Any] = {}
+    if name == "stimulus":
+        evoked = torch.from_numpy(evoked_response(data))
+
+        def forecast(starts: np.ndarray) -> Tensor:
+            return gather(evoked, torch.from_numpy(starts), horizon, context)
+        n_params = 0
+    else:
+        model = build_trace_model(name, context, horizon, data.n_neurons,
+                                  cov.shape[1], long_context, cfg["hyper"])
+        n_params = count_parameters(model)
+
+        def forecast(starts: np.ndarray) -> Tensor:
+            s = torch.from_numpy(starts)
+            return model(gather(traces, s, context), gather(cov, s, horizon, context))
+
+        if model.trainable:
+            fcfg = FitConfig.from_dict(cfg["train"])
+            train = torch.from_numpy(split_starts(data, "train", context))
+            val = split_starts(data, "val", context)
+
+            def train_loss(m: torch.nn.Module, gen: torch.Generator) -> Tensor:
+                s = train[torch.randint(len(train), (fcfg.batch_size,), generator=gen)]
+                pred = m(gather(traces, s, context), gather(cov, s, horizon, context))
+                return (pred - gather(traces, s, horizon, context)).abs().mean()
+
+            val_target = gather(traces, torch.from_numpy(val), horizon, context).numpy()
+
+            def val_loss(m: torch.nn.Module) -> float:
+                return float(np.abs(_batched(forecast, val, 256) - val_target).mean())
+
+            res = fit(model, train_loss, val_loss, fcfg, seed, checkpoint)
+            fit_info = {"best_val": res.best_val, "best_step": res.best_step,
+                        "steps": res.steps, "stopped_early": res.stopped_early}
+        model.eval()
+    metrics = evaluate_predictor(lambda s: _batched(forecast, s, 256), data, context)
+    return {"kind": "trace", "model": name, "context": int(context), "seed": int(seed),
+            "n_parameters": n_params, "fit": fit_info, "metrics": metrics}
+
+
+class VideoSource:
+    """Input frames (masked / downsampled as the variant says), targets, loss helpers."""
+
+    def __init__(self, data: VideoData, settings: dict[str, Any], device: str = "cpu") -> None:
+        video = torch.from_numpy(data.video).to(device)
+        seg = torch.from_numpy(data.segmentation).to(device)
+        self.mask = (seg > 0).float()
+        inp = video * self.mask if settings["input_mask"] == "segments" else video
+        d = int(settings["input_downsample"])
+        if d > 1:
+            t, z, x, y = inp.shape
+            if x % d or y % d:
+                raise ValueError(f"frame size {x}x{y} is not divisible by input_downsample {d}")
+            inp = inp.view(t, z, x // d, d, y // d, d).mean(dim=(3, 5))
+        self.inp, self.video = inp, video
+        self.traces = torch.from_numpy(data.traces).to(device)
+        self.averager = SegmentAverager(seg, data.n_neurons).to(device)
+        self.frame_shape = tuple(video.shape[1:])
+
+    def loss(self, pred: Tensor, frames: Tensor, traces: Tensor, kind: str) -> Tensor:
+        """pred/frames (B, K, Z, X, Y); traces (B, K, N). MAE on voxels or on traces."""
+        if kind == "trace":
+            return (self.averager(pred) - traces).abs().mean()
+        err = (pred - frames).abs() * self.mask
+        return err.sum() / (self.mask.sum() * pred.shape[0] * pred.shape[1])
+
+
+def unet_step(model: VideoUNet, src: VideoSource, s: Tensor, lead: Tensor, context: int,
+              horizon: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Prediction, target frames and target traces for window starts ``s`` and lead times.
+
+    Only the context frames [s, s + C) enter the model; the target of lead τ is frame
+    s + C − 1 + τ (direct models: all H target frames at once).
+    """
+    x = gather(src.inp, s, context)
+    device = next(model.parameters()).device
+    if model.cfg.direct:
+        pred = model(x)
+        idx = s[:, None] + context + torch.arange(horizon)
+    else:
+        pred = model(x, lead.float().to(device))
+        idx = (s + context - 1 + lead.cpu())[:, None]
+    idx = idx.to(src.video.device)
+    return pred, src.video[idx], src.traces[idx]
+
+
+def unet_forecast(model: VideoUNet, src: VideoSource, s: Tensor, context: int,
+                  horizon: int) -> Tensor:
+    """Trace forecasts (W, H, N): one pass per lead time, predicted frames → segment means."""
+    if model.cfg.direct:
+        return src.averager(unet_step(model, src, s, s, context, horizon)[0])
+    cols = [src.averager(unet_step(model, src, s, torch.full_like(s, h), context,
+                                   horizon)[0])[:, 0] for h in range(1, horizon + 1)]
+    return torch.stack(cols, dim=1)
+
+
+def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
+             settings: dict[str, Any], context: int, seed: int, ucfg: dict[str, Any],
+             checkpoint_dir: Path | None = None, device: str = "cpu") -> dict[str, Any]:
+    """Train one UNet variant (optionally pre-trained on extra specimens) and evaluate it."""
+    torch.manual_seed(int(seed))
+    horizon = data.benchmark.horizon
+    mcfg = UNetConfig(context=context, features=int(settings["features"]),
+                      groups=int(settings["groups"]), levels=int(settings["levels"]),
+                      blocks=int(settings["blocks"]), dropout=float(settings["dropout"]),
+                      direct=bool(settings["direct"]), horizon=horizon,
+                      input_downsample=int(settings["input_downsample"]))
+    main = VideoSource(data, settings, device)
+    model = VideoUNet(mcfg, main.frame_shape).to(device)
+
+    def predict_frames(src: VideoSource, s: Tensor, lead: Tensor) -> tuple[Tensor, Tensor,
+                                                                             Tensor]:
+        return unet_step(model, src, s, lead, context, horizon)
+
+    def sampler(sources: list[tuple[VideoSource, Tensor]], batch: int):
+        def train_loss(m: torch.nn.Module, gen: torch.Generator) -> Tensor:
+            src, starts = sources[int(torch.randint(len(sources), (1,), generator=gen))]
+            s = starts[torch.randint(len(starts), (batch,), generator=gen)]
+            lead = torch.randint(1, horizon + 1, (batch,), generator=gen).to(device)
+            pred, frames, traces = predict_frames(src, s, lead)
+            return src.loss(pred, frames, traces, settings["loss"])
+        return train_loss
+
+    # fixed validation pairs (window, lead), drawn once per seed
+    val = torch.from_numpy(split_starts(data, "val", context))
+    gen = torch.Generator().manual_seed(int(seed) + 7919)
+    pick = torch.randperm(len(val), generator=gen)[: int(ucfg["val_pairs"])]
+    val_s = val[pick]
+    val_lead = torch.randint(1, horizon + 1, (len(val_s),), generator=gen)
+
+    def val_loss(m: torch.nn.Module) -> float:
+        total = 0.0
+        for i in range(0, len(val_s), 64):
+            pred, frames, traces = predict_frames(main, val_s[i : i + 64], val_lead[i : i + 64])
+            total += float(main.loss(pred, frames, traces, settings["loss"])) * len(pred)
+        return total / len(val_s)
+
+    fcfg = FitConfig.from_dict(ucfg["train"])
+    fit_info: dict[str, Any] = {}
+    n_extra = int(settings["pretrain_specimens"])
+    if n_extra:
+        if len(extras) < n_extra:
+            raise ValueError(f"variant {variant} pre-trains on {n_extra} specimens, "
+                             f"only {len(extras)} generated")
+        sources = []
+        for extra in extras[:n_extra]:
+            src = VideoSource(extra, settings, device)
+            t = extra.video.shape[0]
+            sources.append((src, torch.arange(0, t - context - horizon + 1)))
+        pcfg = FitConfig.from_dict({**ucfg["train"], "max_steps": int(ucfg["pretrain_steps"]),
+                                    "patience": 10**6})
+        pre = fit(model, sampler(sources, pcfg.batch_size), val_loss, pcfg, seed + 1,
+                  checkpoint_dir / "pretrain.pt" if checkpoint_dir else None)
+        fit_info["pretrain"] = {"steps": pre.steps, "best_val": pre.best_val}
+        model.train()
+    train = torch.from_numpy(split_starts(data, settings["train_split"], context))
+    res = fit(model, sampler([(main, train)], fcfg.batch_size), val_loss, fcfg, seed,
+              checkpoint_dir / "train.pt" if checkpoint_dir else None)
+    fit_info.update({"best_val": res.best_val, "best_step": res.best_step, "steps": res.steps,
+                     "stopped_early": res.stopped_early})
+    model.eval()
+
+    def forecast(starts: np.ndarray) -> Tensor:
+        return unet_forecast(model, main, torch.from_numpy(starts), context, horizon)
+
+    splits = EVAL_SPLITS if settings["holdout"] else ("test",)
+    metrics = evaluate_predictor(lambda s: _batched(forecast, s, int(ucfg["eval_batch"])),
+                                 data, context, splits)
+    return {"kind": "unet", "model": "unet", "variant": variant, "context": int(context),
+            "seed": int(seed), "settings": settings, "n_parameters": count_parameters(model),
+            "fit": fit_info, "metrics": metrics}
+
+
+def run_id(run: dict[str, Any]) -> str:
+    """A file-safe name for a fit that changes whenever its settings change."""
+    digest = hashlib.sha256(json.dumps(run, sort_keys=True, default=str).encode())
+    label = "_".join(str(run[k]) for k in ("model", "variant", "context", "seed") if k in run)
+    return f"{label}_{digest.hexdigest()[:10]}"
+
+
+def run_chunk(runs: Sequence[dict[str, Any]], execute: Callable[[dict[str, Any], Path],
+              dict[str, Any]], workdir: Path) -> list[dict[str, Any]]:
+    """Run fits one after another; finished fits are kept in ``workdir`` and not redone."""
+    records = []
+    for run in runs:
+        rid = run_id(run)
+        done = workdir / f"{rid}.json"
+        if done.exists():
+            records.append(json.loads(done.read_text()))
+            continue
+        ckpt_dir = workdir / rid
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        cpu = time.process_time()
+        record = execute(run, ckpt_dir)
+        record["cpu_seconds"] = round(time.process_time() - cpu, 2)  # for budget estimates
+        write_json(done, record)
+        records.append(record)
+    return records

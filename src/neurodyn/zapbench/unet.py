@@ -1,0 +1,158 @@
+"""Lead-time-conditioned volumetric UNet (spec §5.1; Immer et al. 2025 §3, App. A.1).
+
+Input (B, C, Z, X, Y): the C context frames are channels. Pre-activation residual blocks
+(GroupNorm, SiLU, 3³ convs), the same width F at every level, average pooling by (1, 2, 2)
+per level, nearest upsampling with additive skips, FiLM on a 32-d sinusoidal embedding of
+the lead time (zero-initialised, so it starts as the identity). ``direct=True`` drops the
+conditioning and predicts all H frames as output channels (the Fig. 4 comparison). An
+input coarser than the output (``input_downsample`` > 1) gets an upsampling head.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+EMBED_DIM = 32
+
+
+def lead_time_embedding(lead: Tensor, dim: int = EMBED_DIM) -> Tensor:
+    """[cos(τ ω_i), sin(τ ω_i)], ω_i = exp(−ln(10⁴)·2i/dim), i < dim/2 (cosines first)."""
+    half = dim // 2
+    omega = torch.exp(-math.log(1e4) * 2 * torch.arange(half, device=lead.device) / dim)
+    angle = lead.float()[:, None] * omega[None]
+    return torch.cat([torch.cos(angle), torch.sin(angle)], dim=1)
+
+
+class FiLM(nn.Module):
+    """shift + h·(1 + scale), both from a zero-initialised Dense of the embedding."""
+
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(EMBED_DIM, 2 * features)
+        nn.init.zeros_(self.dense.weight)
+        nn.init.zeros_(self.dense.bias)
+
+    def forward(self, h: Tensor, emb: Tensor | None) -> Tensor:
+        if emb is None:
+            return h
+        shift, scale = self.dense(emb)[:, :, None, None, None].chunk(2, dim=1)
+        return shift + h * (1 + scale)
+
+
+class ResBlock(nn.Module):
+    """Pre-activation residual block with FiLM between the two convolutions."""
+
+    def __init__(self, features: int, groups: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.norm1 = nn.GroupNorm(groups, features)
+        self.conv1 = nn.Conv3d(features, features, 3, padding=1)
+        self.norm2 = nn.GroupNorm(groups, features)
+        self.film = FiLM(features)
+        self.dropout = nn.Dropout3d(dropout)
+        self.conv2 = nn.Conv3d(features, features, 3, padding=1)
+
+    def forward(self, x: Tensor, emb: Tensor | None) -> Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = F.silu(self.film(self.norm2(h), emb))
+        return x + self.conv2(self.dropout(h))
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """Architecture knobs (config ``zapbench.unet.model`` plus per-variant overrides)."""
+
+    context: int
+    features: int = 16
+    groups: int = 4
+    levels: int = 2  # pooling levels: the receptive-field knob
+    blocks: int = 1  # residual blocks per level, in the encoder and in the decoder
+    dropout: float = 0.0
+    direct: bool = False  # True: no lead-time conditioning, H output channels
+    horizon: int = 32
+    input_downsample: int = 1  # XY factor of the input relative to the output
+
+
+class VideoUNet(nn.Module):
+    """(B, C, Z, X/d, Y/d), lead (B,) → (B, 1 or H, Z, X, Y)."""
+
+    def __init__(self, cfg: UNetConfig, out_shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.cfg, self.out_shape = cfg, tuple(out_shape)
+        f, g = cfg.features, cfg.groups
+        self.stem = nn.Conv3d(cfg.context, f, 3, padding=1)
+        self.enc = nn.ModuleList(nn.ModuleList(ResBlock(f, g, cfg.dropout)
+                                               for _ in range(cfg.blocks))
+                                 for _ in range(cfg.levels + 1))
+        self.dec = nn.ModuleList(nn.ModuleList(ResBlock(f, g, cfg.dropout)
+                                               for _ in range(cfg.blocks))
+                                 for _ in range(cfg.levels + 1))
+        self.up_head = None
+        if cfg.input_downsample > 1:
+            self.up_head = nn.ModuleDict({"norm": nn.GroupNorm(g, f),
+                                          "conv": nn.Conv3d(f, f, 3, padding=1)})
+            self.up_block = ResBlock(f, g, cfg.dropout)
+        self.out_norm = nn.GroupNorm(g, f)
+        self.out_film = FiLM(f)
+        self.out_dropout = nn.Dropout3d(cfg.dropout)
+        self.out_conv = nn.Conv3d(f, cfg.horizon if cfg.direct else 1, 3, padding=1)
+
+    @staticmethod
+    def _run(blocks: nn.ModuleList, h: Tensor, emb: Tensor | None) -> Tensor:
+        for block in blocks:
+            h = block(h, emb)
+        return h
+
+    def forward(self, x: Tensor, lead: Tensor | None = None) -> Tensor:
+        if self.cfg.direct:
+            emb = None
+        else:
+            if lead is None:
+                raise ValueError("a lead-time-conditioned UNet needs the lead time")
+            emb = lead_time_embedding(lead)
+        h = self.stem(x)
+        skips = []
+        for level, blocks in enumerate(self.enc):
+            if level > 0:
+                kernel = (1, min(2, h.shape[3]), min(2, h.shape[4]))  # 1-voxel axes stay
+                h = F.avg_pool3d(h, kernel, ceil_mode=True)
+            h = self._run(blocks, h, emb)
+            skips.append(h)
+        h = self._run(self.dec[-1], h, emb)
+        for level in range(self.cfg.levels - 1, -1, -1):
+            h = F.interpolate(h, size=skips[level].shape[2:], mode="nearest") + skips[level]
+            h = self._run(self.dec[level], h, emb)
+        if self.up_head is not None:
+            h = self.up_head["conv"](F.silu(self.up_head["norm"](h)))
+            h = F.interpolate(h, size=self.out_shape, mode="nearest")
+            h = self.up_block(h, emb)
+        h = F.silu(self.out_film(self.out_norm(h), emb))
+        return self.out_conv(self.out_dropout(h))
+
+
+class SegmentAverager(nn.Module):
+    """Per-segment mean of voxel frames: (B, K, Z, X, Y) → (B, K, N); label 0 dropped."""
+
+    def __init__(self, segmentation: Tensor, n_segments: int) -> None:
+        super().__init__()
+        labels = segmentation.reshape(-1).long()
+        counts = torch.bincount(labels, minlength=n_segments + 1)[1:].float()
+        self.n_segments = n_segments
+        self.register_buffer("labels", labels, persistent=False)
+        self.register_buffer("inv_counts", torch.where(counts > 0, 1.0 / counts.clamp(min=1),
+                                                       torch.zeros_like(counts)),
+                             persistent=False)
+
+    def forward(self, frames: Tensor) -> Tensor:
+        flat = frames.reshape(*frames.shape[:2], -1)
+        sums = flat.new_zeros(*flat.shape[:2], self.n_segments + 1)
+        sums.index_add_(2, self.labels, flat)
+        return sums[..., 1:] * self.inv_counts
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,106 @@
+"""Real-data path offline: a small zarr3 fixture in the ZAPBench layout, written with
+tensorstore; the published-results loader on a small combined.json."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from zapbench_helpers import zapbench_config
+
+from neurodyn.errors import InputError
+from neurodyn.zapbench.benchmark import ZAPBENCH
+from neurodyn.zapbench.dataset import open_video_dataset
+from neurodyn.zapbench.prepare import write_recording
+from neurodyn.zapbench.real import (
+    Crop,
+    load_published,
+    published_curves,
+    read_crop,
+    real_benchmark,
+)
+
+ts = pytest.importorskip("tensorstore")
+T, X, Y, Z, N = 2422, 16, 12, 3, 20  # frames = the first two ZAPBench conditions
+
+
+def _write(base, sub, driver, array):
+    store = ts.open({"driver": driver, "kvstore": f"file://{base}/{sub}/",
+                     "metadata": {"shape": list(array.shape),
+                                  **({"data_type": str(array.dtype)} if driver == "zarr3"
+                                     else {"dtype": array.dtype.str})},
+                     "create": True, "delete_existing": True}).result()
+    store.write(array).result()
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    base = tmp_path_factory.mktemp("zapbench-release")
+    rng = np.random.default_rng(0)
+    seg = rng.integers(0, N + 1, size=(X, Y, Z)).astype(np.uint32)  # s0 labels, XYZ
+    video0 = rng.normal(size=(X, Y, Z, T)).astype(np.float32)
+    _write(base, "segmentation", "zarr3", seg)
+    _write(base, "df_over_f_xyz_chunked/s0", "zarr3", video0)
+    video1 = video0.reshape(X // 2, 2, Y // 2, 2, Z, T).mean(axis=(1, 3)).astype(np.float32)
+    _write(base, "df_over_f_xyz_chunked/s1", "zarr3", video1)
+    _write(base, "traces", "zarr3", rng.normal(size=(T, N)).astype(np.float32))
+    _write(base, "stimuli_features", "zarr", rng.normal(size=(T, 26)).astype(np.float32))
+    return base, seg, video1
+
+
+def test_read_crop_matches_fixture(release):
+    base, seg, video1 = release
+    crop = read_crop(base, 1, Crop(x=(1, 5), y=(2, 6)), n_frames=100)
+    assert crop.video.shape == (100, Z, 4, 4)  # T Z X Y
+    np.testing.assert_allclose(crop.video, np.transpose(video1[1:5, 2:6, :, :100],
+                                                        (3, 2, 0, 1)))
+    sub = seg[1::2, 1::2][1:5, 2:6]  # every 2nd voxel from offset 1, then the crop
+    ids = np.unique(sub[sub > 0])
+    np.testing.assert_array_equal(crop.neuron_ids, ids)
+    relabelled = np.transpose(crop.segmentation, (1, 2, 0))
+    np.testing.assert_array_equal(ids[relabelled[relabelled > 0] - 1], sub[sub > 0])
+    traces = ts.open({"driver": "zarr3", "kvstore": f"file://{base}/traces/"}).result()
+    np.testing.assert_allclose(crop.traces, traces[:100].read().result()[:, ids - 1])
+    assert crop.covariates.shape == (100, 26)
+
+
+def test_missing_array_names_file_and_field(tmp_path):
+    with pytest.raises(InputError, match="video_s2"):
+        read_crop(tmp_path, 2, Crop())
+
+
+def test_real_recording_into_schema(release, tmp_path):
+    base, _, _ = release
+    z = zapbench_config()
+    z["source"] = "real"
+    z["real"] = {"base": str(base), "scale": 1, "crop": {"x": [0, 8], "y": [0, 6]},
+                 "n_frames": None, "trace_source": "video"}
+    out = tmp_path / "real.nc"
+    write_recording(z, 0, 0, out, {"neurodyn_version": "test"})
+    data = open_video_dataset(out)
+    assert not data.synthetic
+    assert data.benchmark.condition_offsets == (0, 649, 2422)
+    assert data.benchmark.train_conditions == (0,) and data.benchmark.holdout_conditions == (1,)
+    assert data.video.shape == (T, Z, 8, 6)
+    assert real_benchmark(7879) is ZAPBENCH
+
+
+def test_published_results_loader(tmp_path):
+    rows = []
+    for xid, offset in ((1, 0.0), (2, 0.02)):
+        for cond in ("gain", "dots", "taxis"):
+            for step in (1, 2):
+                rows.append({"method": "mean", "context": 4, "condition": cond,
+                             "steps_ahead": step, "xid": xid,
+                             "MAE": step * 0.01 + offset + (0.1 if cond == "dots" else 0)})
+    path = tmp_path / "combined.json"
+    pd.DataFrame(rows).to_json(path)
+    curves = published_curves(load_published(path))
+    test = curves[curves["split"] == "test"].sort_values("steps_ahead")["MAE"].to_numpy()
+    # mean over xids (0.01 offset), then over gain and dots (0.05 offset)
+    np.testing.assert_allclose(test, [0.01 + 0.01 + 0.05, 0.02 + 0.01 + 0.05])
+    hold = curves[curves["split"] == "test_holdout"]["MAE"].to_numpy()
+    np.testing.assert_allclose(sorted(hold), [0.02, 0.03])
+    path.write_text(json.dumps({"method": {"0": "mean"}}))
+    with pytest.raises(InputError, match="context"):
+        load_published(path)

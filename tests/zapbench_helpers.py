@@ -1,0 +1,43 @@
+"""Shared helpers of the ZAPBench tests: the study's config and a tiny recording."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from neurodyn.zapbench.benchmark import miniature_benchmark
+from neurodyn.zapbench.dataset import VideoData, open_video_dataset, to_dataset, write_video_dataset
+from neurodyn.zapbench.synthetic import COVARIATES, GeneratorConfig, generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
+            else copy.deepcopy(v)
+    return out
+
+
+def zapbench_config(tiny: bool = True) -> dict[str, Any]:
+    """The ``zapbench`` section as Snakemake merges it (default, then tests/data/tiny.yaml)."""
+    z = yaml.safe_load((REPO / "config/config.yaml").read_text())["zapbench"]
+    if tiny:
+        z = _merge(z, yaml.safe_load((REPO / "tests/data/tiny.yaml").read_text())["zapbench"])
+    return z
+
+
+def tiny_recording(tmp_path: Path, seed: int = 0, length: int = 100) -> VideoData:
+    """A tiny synthetic recording written to and read back from the NetCDF schema."""
+    cfg = GeneratorConfig(shape=(4, 8, 8), n_cells=16, condition_length=length)
+    sp = generate(cfg, seed)
+    bench = miniature_benchmark(length, len(cfg.conditions), holdout=3, max_context=8,
+                                horizon=8)
+    path = tmp_path / f"rec{seed}.nc"
+    write_video_dataset(to_dataset(sp.video, sp.segmentation, sp.traces, sp.covariates,
+                                   COVARIATES, bench, True, {"seed": seed}), path)
+    return open_video_dataset(path)
