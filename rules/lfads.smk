@@ -1,8 +1,220 @@
-# lfads study: rules (see README). Targets are listed by lfads_targets() for rule all.
+# Keshtkaran & Pandarinath 2019: LFADS with coordinated dropout (CD) and sample validation (SV).
+# Fan-out from config (no checkpoints): search jobs (arm x model index, grouped) and
+# dataset-size jobs (fraction x draw x {fixed, hpo_k}, grouped). Targets: lfads_targets().
+from neurodyn.lfads.grid import chunks as lfads_chunks  # noqa: E402  (torch-free)
+from neurodyn.lfads.grid import datasize_models, search_models  # noqa: E402
+
+LFADS = config.get("lfads", {})
+LFADS_CODE = code_version(
+    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io",
+    "data/spikes", "models/lfads.py", "lfads", "eval/decoding.py", "eval/nlb.py", "train",
+    "plots",
+)
+LFADS_DATA = {"search": "rnn", "datasize": "reaching"}
+
+
+def lfads_jobs(experiment):
+    """Model groups of one experiment, from config."""
+    if experiment == "search":
+        models = search_models(LFADS, config["seed"])
+    else:
+        models = datasize_models(LFADS, config["seed"])
+    return lfads_chunks(models, int(LFADS["train"]["models_per_job"]))
+
+
+def lfads_job_models(wildcards):
+    return [m.to_dict() for m in lfads_jobs(wildcards.experiment)[int(wildcards.job)]]
+
+
+def lfads_job_files(experiment):
+    return expand("results/lfads/{experiment}/jobs/job{job}.json", experiment=experiment,
+                  job=range(len(lfads_jobs(experiment))))
 
 
 def lfads_targets():
-    """Final outputs of this study in the main job (none until its section of the config exists)."""
-    if "lfads" not in config:
+    """Final outputs of this study in the main job."""
+    if not LFADS:
         return []
-    return []
+    out = [
+        "results/lfads/figures/fig3_linear_ae.png",
+        "results/lfads/linear_ae/summary.json",
+        "results/lfads/figures/fig1b_standard_validation.png",
+        "results/lfads/figures/fig1c_example_rates.png",
+        "results/lfads/figures/fig4_selection_metrics.png",
+        "results/lfads/tables/search_r2.csv",
+        "results/lfads/tables/search_models.csv",
+    ]
+    if LFADS["dataset_size"]["enabled"]:
+        out += [
+            "results/lfads/figures/fig5_dataset_size.png",
+            "results/lfads/figures/fig5b_improvement.png",
+            "results/lfads/tables/datasize_r2.csv",
+        ]
+    return out
+
+
+wildcard_constraints:
+    experiment="search|datasize",
+    job=r"\d+",
+
+
+rule lfads_data:
+    output:
+        "results/lfads/data/{kind}.nc",
+    wildcard_constraints:
+        kind="rnn|reaching|linear",
+    params:
+        lfads=LFADS,
+        seed=config["seed"],
+        code=LFADS_CODE,
+    log:
+        "logs/lfads/data/{kind}.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/lfads_data.py"
+
+
+rule lfads_linear_ae:
+    input:
+        "results/lfads/data/linear.nc",
+    output:
+        figure=report(
+            "results/lfads/figures/fig3_linear_ae.png",
+            caption="../workflow/report/lfads_fig3.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="linear autoencoder",
+            labels={"figure": "Fig. 3 linear autoencoder and CD"},
+        ),
+        summary="results/lfads/linear_ae/summary.json",
+    params:
+        linear_ae=LFADS.get("linear_ae"),
+        seed=config["seed"],
+        code=LFADS_CODE,
+    threads: 1
+    log:
+        "logs/lfads/linear_ae.log",
+    conda:
+        "../envs/torch-cpu.yaml"
+    script:
+        "../workflow/scripts/lfads_linear_ae.py"
+
+
+rule lfads_train:
+    input:
+        lambda wc: f"results/lfads/data/{LFADS_DATA[wc.experiment]}.nc",
+    output:
+        "results/lfads/{experiment}/jobs/job{job}.json",
+    params:
+        models=lfads_job_models,
+        lfads=LFADS,
+        seed=config["seed"],
+        workdir="results/lfads/{experiment}/work",
+        code=LFADS_CODE,
+    threads: 1
+    resources:
+        gpu=0,
+    log:
+        "logs/lfads/{experiment}/job{job}.log",
+    conda:
+        "../envs/torch-cpu.yaml"
+    script:
+        "../workflow/scripts/lfads_train.py"
+
+
+rule lfads_search_report:
+    input:
+        jobs=lfads_job_files("search") if LFADS else [],
+        data="results/lfads/data/rnn.nc",
+    output:
+        fig1b=report(
+            "results/lfads/figures/fig1b_standard_validation.png",
+            caption="../workflow/report/lfads_fig1b.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="HP search (synthetic RNN)",
+            labels={"figure": "Fig. 1b standard validation vs rate R²"},
+        ),
+        fig1c=report(
+            "results/lfads/figures/fig1c_example_rates.png",
+            caption="../workflow/report/lfads_fig1c.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="HP search (synthetic RNN)",
+            labels={"figure": "Fig. 1c example rates"},
+        ),
+        fig4=report(
+            "results/lfads/figures/fig4_selection_metrics.png",
+            caption="../workflow/report/lfads_fig4.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="HP search (synthetic RNN)",
+            labels={"figure": "Fig. 4 selection metrics per arm"},
+        ),
+        table=report(
+            "results/lfads/tables/search_r2.csv",
+            caption="../workflow/report/lfads_search_table.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="HP search (synthetic RNN)",
+            labels={"table": "rate R² per arm"},
+        ),
+        table_md="results/lfads/tables/search_r2.md",
+        table_prov="results/lfads/tables/search_r2.provenance.json",
+        models="results/lfads/tables/search_models.csv",
+        models_md="results/lfads/tables/search_models.md",
+        models_prov="results/lfads/tables/search_models.provenance.json",
+    params:
+        code=LFADS_CODE,
+    log:
+        "logs/lfads/search_report.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/lfads_search_report.py"
+
+
+rule lfads_datasize_report:
+    input:
+        jobs=lfads_job_files("datasize") if LFADS else [],
+        data="results/lfads/data/reaching.nc",
+    output:
+        fig5=report(
+            "results/lfads/figures/fig5_dataset_size.png",
+            caption="../workflow/report/lfads_fig5.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="dataset size (reaching)",
+            labels={"figure": "Fig. 5 decoding vs dataset size"},
+        ),
+        fig5b=report(
+            "results/lfads/figures/fig5b_improvement.png",
+            caption="../workflow/report/lfads_fig5b.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="dataset size (reaching)",
+            labels={"figure": "Fig. 5b improvement over smoothing"},
+        ),
+        table=report(
+            "results/lfads/tables/datasize_r2.csv",
+            caption="../workflow/report/lfads_datasize_table.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="dataset size (reaching)",
+            labels={"table": "decoding R² vs dataset size"},
+        ),
+        table_md="results/lfads/tables/datasize_r2.md",
+        table_prov="results/lfads/tables/datasize_r2.provenance.json",
+    params:
+        lfads=LFADS,
+        seed=config["seed"],
+        code=LFADS_CODE,
+    log:
+        "logs/lfads/datasize_report.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/lfads_datasize_report.py"
+
+
+rule lfads_all:
+    """Every output of the LFADS study: snakemake lfads_all."""
+    input:
+        lfads_targets(),
+
+
+localrules:
+    lfads_all,
