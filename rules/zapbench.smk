@@ -25,20 +25,13 @@ ZAPBENCH_FIGURES = {
 
 wildcard_constraints:
     specimen=r"\d+",
-    family="trace|unet",
 
 
 def zapbench_extra_specimens():
     return int(ZAPBENCH["data"]["extra_specimens"]) if ZAPBENCH_ON else 0
 
 
-def zapbench_chunk_runs(wildcards):
-    return zapbench_grid.chunk(ZAPBENCH, wildcards.family, int(wildcards.chunk))
-
-
 def zapbench_extras(wildcards):
-    if wildcards.family != "unet":
-        return []
     return expand(f"{ZAPBENCH_OUT}/data/specimen{{k}}.nc",
                   k=range(1, zapbench_extra_specimens() + 1))
 
@@ -78,22 +71,45 @@ rule zapbench_data:
         "../workflow/scripts/zapbench_data.py"
 
 
-rule zapbench_fit:
+rule zapbench_trace:
     input:
         main=f"{ZAPBENCH_OUT}/data/specimen0.nc",
-        extras=zapbench_extras,
     output:
-        f"{ZAPBENCH_OUT}/fits/{{family}}/chunk{{chunk}}.json",
+        f"{ZAPBENCH_OUT}/fits/trace/chunk{{chunk}}.json",
     params:
-        runs=zapbench_chunk_runs,
+        family="trace",
+        runs=lambda wc: zapbench_grid.chunk(ZAPBENCH, "trace", int(wc.chunk)),
         zapbench=ZAPBENCH,
-        workdir=f"{ZAPBENCH_OUT}/work/{{family}}",
+        workdir=f"{ZAPBENCH_OUT}/work/trace",
         code=ZAPBENCH_CODE,
     threads: 1
     resources:
         gpu=0,
     log:
-        "logs/zapbench/fits/{family}/chunk{chunk}.log",
+        "logs/zapbench/fits/trace/chunk{chunk}.log",
+    conda:
+        "../envs/torch-cpu.yaml"
+    script:
+        "../workflow/scripts/zapbench_fit.py"
+
+
+rule zapbench_unet:
+    input:
+        main=f"{ZAPBENCH_OUT}/data/specimen0.nc",
+        extras=zapbench_extras,
+    output:
+        f"{ZAPBENCH_OUT}/fits/unet/chunk{{chunk}}.json",
+    params:
+        family="unet",
+        runs=lambda wc: zapbench_grid.chunk(ZAPBENCH, "unet", int(wc.chunk)),
+        zapbench=ZAPBENCH,
+        workdir=f"{ZAPBENCH_OUT}/work/unet",
+        code=ZAPBENCH_CODE,
+    threads: 1
+    resources:
+        gpu=0,
+    log:
+        "logs/zapbench/fits/unet/chunk{chunk}.log",
     conda:
         "../envs/torch-cpu.yaml"
     script:

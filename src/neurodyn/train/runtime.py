@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 
 
 def seed_all(seed: int) -> None:
     """Seed python, numpy and torch (and dataloader workers) deterministically."""
+    import lightning as L  # imported here: plain-torch jobs skip its ~5 s import
+
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     L.seed_everything(int(seed), workers=True, verbose=False)
 
