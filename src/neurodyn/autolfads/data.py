@@ -46,6 +46,8 @@ class NLBSplit:
     psth_sd_ms: float
     dataset: str
     synthetic: bool
+    t_start_ms: float = 0.0
+    align: str = ""
 
     @property
     def elements_per_trial(self) -> int:
@@ -74,4 +76,6 @@ def nlb_split(ds: xr.Dataset, path: str, eval_cfg: Mapping[str, Any]) -> NLBSpli
                     n_obs=splits[LFADS_TRAIN]["encod_data"].shape[1],
                     bin_ms=float(ds.attrs["bin_width_s"]) * 1000, lag_ms=float(lag),
                     psth_sd_ms=float(sd), dataset=name,
-                    synthetic=str(ds.attrs["synthetic"]) == "true")
+                    synthetic=str(ds.attrs["synthetic"]) == "true",
+                    t_start_ms=float(ds["time"].values[0]) * 1000,
+                    align=str(ds.attrs.get("align", "")))

@@ -59,7 +59,11 @@ class SearchSpace:
 
     def to_json(self) -> dict[str, Any]:
         return {"elements_per_trial": self.elements_per_trial,
-                "params": [vars(p) for p in self.params]}
+                "params": [dict(vars(p)) for p in self.params]}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SearchSpace:
+        return cls(tuple(HParam(**p) for p in obj["params"]), int(obj["elements_per_trial"]))
 
 
 def search_space(cfg: Mapping[str, Mapping[str, Any]], elements_per_trial: int,

@@ -1,0 +1,81 @@
+"""The Snakemake-native PBT backend, file by file: the generation-0 plan, one generation of a
+chunk of members, and the selection that writes the next generation's plan.
+
+A plan (``plan/gen{g}.json``) lists, for every member of generation g, its parent in
+generation g−1 (None in generation 0), its hyperparameters and why (init, kept, won, lost,
+failed…); it also carries the search space, so member jobs never recompute it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from neurodyn.errors import InputError
+from neurodyn.hpo.pbt import initial_hps, select
+from neurodyn.hpo.plan import Schedule, member_seed
+from neurodyn.hpo.space import SearchSpace
+
+
+def initial_plan(space: SearchSpace, schedule: Schedule, seed: int) -> dict[str, Any]:
+    members = [{"member": m, "parent": None, "hps": hps, "reason": "init", "cloned": False}
+               for m, hps in enumerate(initial_hps(space, schedule.population, seed))]
+    return {"generation": 0, "members": members, "search_space": space.to_json()}
+
+
+def plan_member(plan: Mapping[str, Any], member: int, path: str) -> Mapping[str, Any]:
+    for entry in plan["members"]:
+        if entry["member"] == member:
+            return entry
+    raise InputError(path, "members", f"no entry for member {member}")
+
+
+def run_chunk(plan: Mapping[str, Any], plan_path: str, members: Sequence[int],
+              schedule: Schedule, seed: int, parent_ckpt: Callable[[int], str],
+              train_one: Callable[..., Any]) -> list[dict[str, Any]]:
+    """Train ``members`` for the plan's generation with ``train_one(task)`` (returns a
+    MemberResult); ``parent_ckpt(p)`` is the path of member p's checkpoint of the previous
+    generation."""
+    from neurodyn.hpo.member import MemberTask
+
+    g = int(plan["generation"])
+    records = []
+    for m in members:
+        entry = plan_member(plan, m, plan_path)
+        parent = entry["parent"]
+        task = MemberTask(member=m, generation=g, hps=dict(entry["hps"]),
+                          seed=member_seed(seed, m, g), target_epochs=schedule.target_epochs(g),
+                          parent=parent,
+                          parent_ckpt=None if parent is None else parent_ckpt(int(parent)))
+        records.append({**train_one(task).to_json(), "reason": entry["reason"]})
+    return records
+
+
+def score_of(record: Mapping[str, Any]) -> float:
+    s = record.get("score")
+    return math.nan if s is None else float(s)
+
+
+def next_plan(plan: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
+              schedule: Schedule, seed: int, source: str) -> dict[str, Any]:
+    """Selection after the plan's generation: every member of the population must have a
+    record (a missing one is an error, not a silent drop)."""
+    g = int(plan["generation"])
+    by_member = {int(r["member"]): r for r in records}
+    missing = sorted(set(range(schedule.population)) - set(by_member))
+    if missing:
+        raise InputError(source, "member", f"generation {g}: no result for members {missing}")
+    ordered = [by_member[m] for m in range(schedule.population)]
+    space = SearchSpace.from_json(plan["search_space"])
+    choices = select([score_of(r) for r in ordered], [r["hps"] for r in ordered], space, g,
+                     schedule.burn_in_generations, seed)
+    return {"generation": g + 1, "members": [c.to_json() for c in choices],
+            "search_space": plan["search_space"],
+            "previous_scores": [score_of(r) if math.isfinite(score_of(r)) else None
+                                for r in ordered]}
+
+
+def chunk_ckpt(root: str | Path, generation: int, chunk: int, member: int) -> str:
+    return str(Path(root) / f"gen{generation}" / f"chunk{chunk}.ckpt" / f"member{member}.ckpt")

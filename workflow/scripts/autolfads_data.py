@@ -1,0 +1,17 @@
+"""Write the AutoLFADS dataset (synthetic reaching stand-in in NLB layout)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821
+
+from neurodyn.autolfads.data import synthetic_reaching  # noqa: E402
+from neurodyn.io.spikes import write_spikes  # noqa: E402
+from neurodyn.workflow import logged, run_provenance  # noqa: E402
+
+sm = snakemake  # noqa: F821
+with logged(sm) as log:
+    ds = synthetic_reaching(sm.params.synthetic, sm.params.seed)
+    ds.attrs.update({k: str(v) for k, v in run_provenance(sm).items() if k != "config_json"})
+    write_spikes(ds, sm.output[0])
+    log.info("wrote %s: %s", sm.output[0], dict(ds.sizes))

@@ -1,0 +1,40 @@
+"""NLB metrics of a backend's best model (or of the fixed-HP model) on the evaluation trials."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821
+
+from neurodyn.autolfads.evaluate import lfads_rates, method_record, nlb_targets, score  # noqa: E402
+from neurodyn.autolfads.pipeline import (  # noqa: E402
+    load_split,
+    rates_dataset,
+    read_json,
+    write_rates,
+)
+from neurodyn.io.atomic import write_json  # noqa: E402
+from neurodyn.train.runtime import quiet_lightning  # noqa: E402
+from neurodyn.workflow import logged, run_provenance  # noqa: E402
+
+METHODS = {"snakemake": "AutoLFADS", "ray": "AutoLFADS", "fixed": "LFADS (fixed HPs)"}
+
+sm = snakemake  # noqa: F821
+with logged(sm) as log:
+    quiet_lightning()
+    import torch
+
+    from neurodyn.hpo.member import load_member
+
+    torch.set_num_threads(sm.threads)
+    cfg, backend = sm.params.cfg, sm.wildcards.backend
+    split = load_split(sm.input.data, cfg)
+    summary = read_json(sm.input.population)["summary"]
+    model = load_member(sm.input.best, cfg["model"], split.train)
+    train_rates, eval_rates = lfads_rates(model, split, cfg["eval"]["n_samples"], sm.params.seed)
+    metrics = score(train_rates, eval_rates, split, nlb_targets(split))
+    prov = run_provenance(sm)
+    prov.pop("config_json")
+    record = method_record(METHODS[backend], backend, metrics, split, **summary)
+    write_json(sm.output.metrics, {**record, "provenance": prov})
+    write_rates(rates_dataset(split, eval_rates, METHODS[backend], prov), sm.output.rates)
+    log.info("%s: %s", backend, metrics)

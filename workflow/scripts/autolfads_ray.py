@@ -1,0 +1,31 @@
+"""Run the PBT population under Ray Tune (local Ray or an existing cluster)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821
+
+import shutil  # noqa: E402
+
+from neurodyn.autolfads.pipeline import load_split, summarise, write_population  # noqa: E402
+from neurodyn.hpo.space import search_space  # noqa: E402
+from neurodyn.io.atomic import atomic_path  # noqa: E402
+from neurodyn.workflow import logged, run_provenance  # noqa: E402
+
+sm = snakemake  # noqa: F821
+with logged(sm) as log:
+    from neurodyn.hpo.ray_backend import run_ray_pbt
+
+    cfg = sm.params.cfg
+    split = load_split(sm.input[0], cfg)
+    space = search_space(cfg["search_space"], split.elements_per_trial)
+    population, best, selections = run_ray_pbt(sm.input[0], cfg, space, sm.params.seed,
+                                               sm.params.storage)
+    with atomic_path(sm.output.best) as tmp:
+        shutil.copyfile(best, tmp)
+    prov = run_provenance(sm)
+    prov.pop("config_json")
+    write_population(sm.output.population, population, summarise(population),
+                     {"backend": "ray", "provenance": prov, "selections": selections,
+                      "source": "synthetic" if split.synthetic else "real"})
+    log.info("Ray Tune PBT done; best member %s", summarise(population)["best_member"])
