@@ -150,7 +150,7 @@ class EpochEndCheckpoint(ModelCheckpoint):
         self.path = path
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-        trainer.save_checkpoint(self.path)
+        trainer.save_checkpoint(self.path, weights_only=False)
 
     def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
         pass
