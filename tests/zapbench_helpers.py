@@ -23,11 +23,12 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def zapbench_config(tiny: bool = True) -> dict[str, Any]:
-    """The ``zapbench`` section as Snakemake merges it (default, then tests/data/tiny.yaml)."""
+def zapbench_config(tiny: bool = True, paper: bool = False) -> dict[str, Any]:
+    """The ``zapbench`` section as Snakemake merges it (default, then tiny or paper)."""
     z = yaml.safe_load((REPO / "config/config.yaml").read_text())["zapbench"]
-    if tiny:
-        z = _merge(z, yaml.safe_load((REPO / "tests/data/tiny.yaml").read_text())["zapbench"])
+    over = "tests/data/tiny.yaml" if tiny else "config/paper.yaml" if paper else None
+    if over:
+        z = _merge(z, yaml.safe_load((REPO / over).read_text())["zapbench"])
     return z
 
 

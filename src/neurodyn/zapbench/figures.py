@@ -14,6 +14,17 @@ from neurodyn.zapbench.results import TRACE_LABELS, best_trace, differs_only_in,
 
 SPLIT_TITLES = {"test": "test (training conditions)", "test_holdout": "holdout condition"}
 PANEL_TRACE_MODELS = ("linear", "timemix", "tsmixer", "tide")
+COLOURS = {"mean": "0.5", "last": "C5", "stimulus": "C6", "linear": "C0", "timemix": "C1",
+           "tsmixer": "C2", "tide": "C4"}
+
+
+def colour(label: str) -> str:
+    """One colour per model in every figure; UNet variants cycle through the rest."""
+    if label in COLOURS:
+        return COLOURS[label]
+    if label == "unet:base":
+        return "C3"
+    return f"C{7 + sum(map(ord, label)) % 3}"
 
 
 def pretty(label: str) -> str:
@@ -27,6 +38,7 @@ def _curve(ax: plt.Axes, df: pd.DataFrame, label: str, **kw: Any) -> None:
     if by.empty:
         return
     mean = by.mean(axis=1)
+    kw.setdefault("color", colour(kw.pop("key", "")))
     ax.plot(mean.index, mean.values, label=label, **kw)
     if by.shape[1] > 1:
         se = 2 * by.std(axis=1, ddof=1) / np.sqrt(by.shape[1])
@@ -52,8 +64,8 @@ def fig6(steps: pd.DataFrame, reference: str, contexts: Sequence[int]) -> Figure
             ax = axes[i, j]
             sub = steps[(steps["split"] == split) & (steps["context"] == c)]
             for label, style in ((f"unet:{reference}", {"color": "C3", "lw": 2}),
-                                 (best, {"color": "C0"}), ("mean", {"color": "0.5",
-                                                                   "ls": "--"})):
+                                 (best, {"key": best}), ("mean", {"key": "mean",
+                                                                  "ls": "--"})):
                 _curve(ax, sub[sub["label"] == label], pretty(label) + (
                     " (best trace)" if label == best else ""), **style)
             _style(ax, f"C = {c}, {SPLIT_TITLES[split]}")
@@ -87,7 +99,7 @@ def fig5(steps: pd.DataFrame, settings: dict[str, dict[str, Any]], reference: st
     sub = steps[(steps["split"] == "test") & (steps["context"] == short)]
     for name in sorted(names, key=lambda n: settings[n]["levels"]):
         _curve(axes[1], sub[sub["label"] == f"unet:{name}"],
-               f"{settings[name]['levels']} levels")
+               f"{settings[name]['levels']} levels", color=f"C{settings[name]['levels']}")
     _style(axes[1], f"C = {short}: MAE vs steps ahead")
     fig.suptitle("Fig. 5: spatial vs temporal context")
     fig.tight_layout()
@@ -101,7 +113,8 @@ def fig4(steps: pd.DataFrame, settings: dict[str, dict[str, Any]], reference: st
     sub = steps[(steps["split"] == "test") & (steps["context"] == context)]
     for name in differs_only_in(settings, reference, ["direct"]):
         kind = "direct" if settings[name]["direct"] else "lead-time conditioned"
-        _curve(ax, sub[sub["label"] == f"unet:{name}"], f"{kind} ({name})")
+        _curve(ax, sub[sub["label"] == f"unet:{name}"], f"{kind} ({name})",
+               color="C3" if name == reference else "C9")
     _style(ax, f"C = {context}, test")
     fig.suptitle("Fig. 4: direct vs lead-time-conditioned MAE")
     fig.tight_layout()
@@ -121,7 +134,8 @@ def per_condition(cond: pd.DataFrame, reference: str, contexts: Sequence[int], s
         p = sub[(sub["condition"] == name) & (sub["context"] == c)]
         for label in (f"unet:{reference}", *PANEL_TRACE_MODELS):
             _curve(ax, p[p["label"] == label], pretty(label),
-                   **({"color": "C3", "lw": 2} if label.startswith("unet") else {}))
+                   **({"color": "C3", "lw": 2} if label.startswith("unet") else
+                      {"key": label}))
         _style(ax, f"{name} (C = {c})")
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
@@ -145,7 +159,7 @@ def published_vs_ours(published: pd.DataFrame, steps: pd.DataFrame,
         for label in sorted(sub["label"].unique()):
             if label.startswith("unet:") and label != "unet:base":
                 continue
-            _curve(ax, sub[sub["label"] == label], pretty(label))
+            _curve(ax, sub[sub["label"] == label], pretty(label), key=label)
         _style(ax, f"this run, C = {co}")
     fig.suptitle("Published ZAPBench results (combined.json) beside this run")
     fig.tight_layout()

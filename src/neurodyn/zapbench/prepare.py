@@ -73,6 +73,19 @@ def write_recording(z: Mapping[str, Any], specimen: int, seed: int, out: str | P
     write_video_dataset(ds, out)
 
 
+def fit_key(z: Mapping[str, Any], kind: str, run: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything a fit's result depends on (its cache key in the work folder)."""
+    common = {"data": z["data"], "benchmark": z["benchmark"], "source": z["source"],
+              "real": z.get("real")}
+    if kind == "trace":
+        t = z["trace"]
+        return {**common, "hyper": t["hyper"], "train": t["train"]}
+    u = z["unet"]
+    return {**common, "model": u["model"], "train": u["train"], "val_pairs": u["val_pairs"],
+            "eval_batch": u["eval_batch"], "pretrain_steps": u["pretrain_steps"],
+            "variant": u["variants"][run["variant"]]}
+
+
 def fit_chunk(kind: str, runs: Sequence[Mapping[str, Any]], z: Mapping[str, Any],
               main: str, extras: Sequence[str], workdir: Path, gpus: int, out: str,
               prov: Mapping[str, Any]) -> None:
@@ -95,10 +108,9 @@ def fit_chunk(kind: str, runs: Sequence[Mapping[str, Any]], z: Mapping[str, Any]
             settings = unet_settings(z["unet"]["model"], z["unet"]["variants"][run["variant"]])
             return run_unet(data, extra_data, run["variant"], settings, run["context"],
                             run["seed"], z["unet"], ckpt, device=device)
-    cfg_key = {"trace": z["trace"], "unet": z["unet"]}[kind]
-    keyed = [{**run, "config": cfg_key, "data": z["data"], "benchmark": z["benchmark"]}
-             for run in runs]
-    records = run_chunk(keyed, lambda run, ckpt: execute(
-        {k: v for k, v in run.items() if k not in ("config", "data", "benchmark")}, ckpt),
-        workdir)
+    recording = {"generator_seed": data.attrs.get("generator_seed")}  # follows config seed
+    records = run_chunk([{**run, "key": {**fit_key(z, kind, run), **recording}}
+                         for run in runs],
+                        lambda run, ckpt: execute({k: v for k, v in run.items() if k != "key"},
+                                                  ckpt), workdir)
     write_json(out, [{**r, "provenance": _flat(prov)} for r in records])
