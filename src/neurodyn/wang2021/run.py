@@ -1,0 +1,369 @@
+"""Run one job's fits: load the worms, train each batched ensemble, evaluate, write per-fit
+results. Finished ensembles are kept in a work folder (keyed by a digest of everything that
+determines them), so a killed job resumes at the first unfinished ensemble."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from neurodyn.data.celegans.connectome import adjacency
+from neurodyn.io.atomic import atomic_path, write_json
+from neurodyn.models.wang2021 import Classifier, Dynamics
+from neurodyn.provenance import config_digest
+from neurodyn.train.batched import init_members, stack_states
+from neurodyn.train.runtime import load_weights, seed_all
+from neurodyn.wang2021 import grid as G
+from neurodyn.wang2021 import states as st
+from neurodyn.wang2021.data import Worms, canonical_neurons, load_worms
+from neurodyn.wang2021.harness import EnsembleModule, WormBatch, rollout, train_ensemble
+from neurodyn.wang2021.metrics import classification_metrics, svm_fit_predict
+
+log = logging.getLogger("neurodyn")
+
+
+def task_neurons(cfg: Mapping[str, Any], task: str) -> tuple[str, ...]:
+    spec = cfg["tasks"][task]
+    names = canonical_neurons(cfg["neuron_sets"][spec["neurons"]],
+                              f"config wang2021.neuron_sets.{spec['neurons']}")
+    drop = set(canonical_neurons(spec.get("drop", []), f"config wang2021.tasks.{task}.drop"))
+    missing = drop - set(names)
+    if missing:
+        raise ValueError(f"wang2021.tasks.{task}.drop: {sorted(missing)} not in the neuron set")
+    return tuple(n for n in names if n not in drop)
+
+
+class Inputs:
+    """The job's datasets, loaded once and restricted per task."""
+
+    def __init__(self, kato_path: str, nichols_path: str, cfg: Mapping[str, Any]) -> None:
+        from neurodyn.io.calcium import open_calcium
+
+        self.kato_path, self.nichols_path, self.cfg = kato_path, nichols_path, cfg
+        self.kato, self.nichols = open_calcium(kato_path), open_calcium(nichols_path)
+        n = self.kato.sizes["worm"]
+        if n < cfg["kato_worms"]:
+            raise ValueError(f"{kato_path}: {n} worms, but wang2021.kato_worms is "
+                             f"{cfg['kato_worms']}")
+        self._cache: dict[tuple, Worms] = {}
+
+    def worms(self, which: str, neurons: tuple[str, ...], n_states: int | None) -> Worms:
+        key = (which, neurons, n_states)
+        if key not in self._cache:
+            if which == "kato":
+                self._cache[key] = load_worms(self.kato, self.kato_path, neurons, n_states,
+                                              self.cfg["kato_worms"])
+            else:
+                self._cache[key] = load_worms(self.nichols, self.nichols_path, neurons,
+                                              n_states, self.cfg["nichols_worms"])
+        return self._cache[key]
+
+
+def _fold_masks(train: Worms, fits: Sequence[G.Fit], cfg: Mapping[str, Any],
+                seed: int) -> list[np.ndarray]:
+    """Per training worm, the fold of every timestep (the same for every task and arch of
+    a combination)."""
+    return G.fold_of_timesteps([int(n) for n in train.n_steps], cfg["window"],
+                               cfg["n_folds"], G.stable_seed(seed, "folds", fits[0].k,
+                                                             fits[0].combination))
+
+
+def _roles(fits: Sequence[G.Fit], cfg: Mapping[str, Any], kind: str) -> list[dict]:
+    return [G.split_roles(f.fold, cfg["n_folds"], kind) for f in fits]
+
+
+def _connectome(neurons: Sequence[str]) -> Tensor:
+    return torch.tensor(adjacency(neurons, kind="union", binary=True), dtype=torch.float32)
+
+
+def build_model(arch: str, kind: str, members: int, n_nodes: int, n_classes: int,
+                cfg: Mapping[str, Any], neurons: Sequence[str]) -> torch.nn.Module:
+    opts = cfg["classify"] if kind == "classify" else cfg["trajectory"]
+    conn = _connectome(neurons) if arch == "gnn_connectome" else None
+    if kind == "classify":
+        return Classifier(arch, members, n_nodes, 2, n_classes, opts["hidden"], opts["edges"],
+                          opts["aggregation"], conn)
+    return Dynamics(arch, members, n_nodes, 2, opts["hidden"], opts["edges"],
+                    opts["aggregation"], conn)
+
+
+def _class_batches(train: Worms, folds: list[np.ndarray], roles: list[dict]) -> list[WormBatch]:
+    out = []
+    for w in range(len(train.worm_ids)):
+        n = int(train.n_steps[w])
+        lab = train.labels[w, :n]
+        fo = folds[w][:n]
+        ok = (lab >= 0) & (fo >= 0)
+        tr = np.stack([ok & (fo != r["test"]) & (fo != r["val"]) for r in roles])
+        va = np.stack([ok & (fo == r["val"]) for r in roles])
+        out.append(WormBatch(torch.from_numpy(train.x[w, :n]),
+                             torch.from_numpy(train.node_mask[w].astype(np.float32)),
+                             torch.from_numpy(lab), torch.from_numpy(tr.astype(np.float32)),
+                             torch.from_numpy(va.astype(np.float32))))
+    return out
+
+
+def windows(x: np.ndarray, n: int, length: int, stride: int) -> np.ndarray:
+    """(B, length, N, F) windows of the first ``n`` samples starting every ``stride``."""
+    starts = np.arange(0, n - length + 1, stride)
+    return np.stack([x[s:s + length] for s in starts]) if starts.size else \
+        np.zeros((0, length, *x.shape[1:]), np.float32)
+
+
+def _traj_batches(train: Worms, folds: list[np.ndarray], roles: list[dict],
+                  length: int) -> list[WormBatch]:
+    out = []
+    for w in range(len(train.worm_ids)):
+        n = int(train.n_steps[w])
+        win = windows(train.x[w], n, length, length)
+        fo = folds[w][np.arange(win.shape[0]) * length]
+        tr = np.stack([(fo >= 0) & (fo != r["val"]) for r in roles])
+        va = np.stack([fo == r["val"] for r in roles])
+        out.append(WormBatch(torch.from_numpy(win),
+                             torch.from_numpy(train.node_mask[w].astype(np.float32)), None,
+                             torch.from_numpy(tr.astype(np.float32)),
+                             torch.from_numpy(va.astype(np.float32))))
+    return out
+
+
+def _classify_predict(model: torch.nn.Module, worms: Worms, members: int
+                      ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per worm: predicted class (E, T) over valid samples, and the static adjacency."""
+    model.eval()
+    preds, adj = [], []
+    with torch.no_grad():
+        for w in range(len(worms.worm_ids)):
+            n = int(worms.n_steps[w])
+            x = torch.from_numpy(worms.x[w, :n])
+            m = torch.from_numpy(worms.node_mask[w].astype(np.float32)).expand(n, -1)
+            logits = model(x.unsqueeze(0).expand(members, *x.shape), m)
+            preds.append(logits.argmax(-1).numpy())
+            a = getattr(model, "last_adjacency", None)
+            adj.append(None if a is None else a.mean(1).numpy())
+    return preds, adj
+
+
+def trajectory_mse(model: torch.nn.Module | None, worms: Worms, members: int,
+                   burn_in: int, horizon: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """MSE per prediction step (E, horizon) over all windows of ``worms`` (labeled nodes,
+    both features), and the "no change" baseline (horizon,). Inputs are true for the first
+    ``burn_in`` steps; step 1 is the first prediction after the last true input."""
+    length = burn_in + horizon
+    se = np.zeros((members, horizon))
+    base = np.zeros(horizon)
+    count = 0.0
+    with torch.no_grad():
+        for w in range(len(worms.worm_ids)):
+            win = torch.from_numpy(windows(worms.x[w], int(worms.n_steps[w]), length, stride))
+            if win.shape[0] == 0:
+                continue
+            m = torch.from_numpy(worms.node_mask[w].astype(np.float32))
+            target = win[:, burn_in:]
+            mm = m[None, None, :, None]
+            last = win[:, burn_in - 1:burn_in]
+            base += (((last - target) ** 2) * mm).sum((0, 2, 3)).numpy()
+            if model is not None:
+                model.eval()
+                teacher = torch.zeros(win.shape[0], length - 1, dtype=torch.bool)
+                teacher[:, :burn_in] = True
+                pred = rollout(model, win, m, None, members, teacher, burn_in, length - 1)
+                pred = pred[:, :, burn_in - 1:]
+                se += (((pred - target.unsqueeze(0)) ** 2) * mm).sum((1, 3, 4)).numpy()
+            count += float(win.shape[0] * m.sum() * win.shape[-1])
+    if count == 0:
+        return np.full((members, horizon), np.nan), np.full(horizon, np.nan)
+    return se / count, base / count
+
+
+def ensemble_digest(fits: Sequence[G.Fit], cfg: Mapping[str, Any], seed: int, code: str,
+                    sources: Mapping[str, str]) -> str:
+    return config_digest({"fits": [vars(f) for f in fits], "cfg": cfg, "seed": seed,
+                          "code": code, "sources": sources})
+
+
+def run_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any], seed: int,
+                 accelerator: str = "cpu") -> tuple[list[dict], list[dict[str, Tensor]]]:
+    """Train (or evaluate) one batched ensemble; return per-fit records and weights."""
+    task, arch = fits[0].task, fits[0].arch
+    spec = cfg["tasks"][task]
+    kind = spec["kind"]
+    n_states = spec.get("states") if kind == "classify" else None
+    neurons = task_neurons(cfg, task)
+    kato = inputs.worms("kato", neurons, n_states)
+    train_idx = G.combination_worms(fits[0].combination)
+    unseen_idx = [w for w in range(len(kato.worm_ids)) if w not in train_idx]
+    train, unseen = kato.subset(train_idx), kato.subset(unseen_idx)
+    nichols = (inputs.worms("nichols", neurons, n_states if n_states in (2, 4) else None)
+               if spec.get("evaluate_nichols", False) else None)
+    E = len(fits)
+    folds = _fold_masks(train, fits, cfg, seed)
+    roles = _roles(fits, cfg, kind)
+    group_seed = G.stable_seed(seed, task, fits[0].k, fits[0].combination, arch)
+    member_seeds = [G.stable_seed(seed, f.path) for f in fits]
+    seed_all(group_seed)
+    common = {"neurons": list(neurons), "train_worms": list(train.worm_ids),
+              "unseen_kato_worms": list(unseen.worm_ids),
+              "masked_nodes": {**train.masked_nodes(), **unseen.masked_nodes()},
+              "kato_source": "synthetic" if kato.synthetic else "real"}
+    if nichols is not None:
+        common.update(nichols_worms=len(nichols.worm_ids),
+                      nichols_source="synthetic" if nichols.synthetic else "real")
+    records = [{**vars(f), **common, "kind": kind, "member_seed": s}
+               for f, s in zip(fits, member_seeds, strict=True)]
+
+    if kind == "classify" and arch == "svm":
+        weights = svm_fit_predict(train, unseen, nichols, folds, roles, n_states,
+                                  cfg["classify"], records, member_seeds)
+        return records, weights
+
+    if kind == "trajectory" and arch == "nochange":
+        opts = cfg["trajectory"]
+        for rec in records:
+            rec.update(epochs_run=0, best_epoch=0, n_params=0)
+        for name, ws in (("nichols", nichols), ("unseen_kato", unseen)):
+            if ws is None:
+                continue
+            _, base = trajectory_mse(None, ws, E, opts["burn_in"], opts["horizon"],
+                                     opts["eval_stride"])
+            for rec in records:
+                rec[f"mse_{name}"] = base.tolist()
+                rec[f"nochange_{name}"] = base.tolist()
+        return records, [{} for _ in fits]
+
+    n_classes = len(st.task_classes(n_states)) if kind == "classify" else 0
+    model = build_model(arch, kind, E, len(neurons), n_classes, cfg, neurons)
+    init_members(model, member_seeds)
+    opts = cfg[kind]
+    if kind == "classify":
+        batches = _class_batches(train, folds, roles)
+        module = EnsembleModule(model, batches, kind, opts["lr"], opts["lr_factor"],
+                                opts["lr_patience"], seed=group_seed,
+                                batch_size=opts["batch_size"])
+    else:
+        batches = _traj_batches(train, folds, roles, cfg["window"])
+        module = EnsembleModule(model, batches, kind, opts["lr"], opts["lr_factor"],
+                                opts["lr_patience"], ss_epochs=opts["ss_epochs"],
+                                burn_in=opts["burn_in"] if arch.startswith("lstm_") else 1,
+                                seed=group_seed, batch_size=opts["batch_size"])
+    states = train_ensemble(module, opts["epochs"], accelerator)
+    n_params = sum(p[0].numel() for p in model.parameters())
+    for e, rec in enumerate(records):
+        rec.update(epochs_run=opts["epochs"], best_epoch=int(module.best_epoch[e]),
+                   best_val_loss=float(module.best_loss[e]), n_params=int(n_params),
+                   val_loss_history=[h[e] for h in module.val_history])
+    return records, states
+
+
+def restore(model_states: Sequence[dict[str, Tensor]], paths: Sequence[Path]
+            ) -> dict[str, Tensor]:
+    """Save each member's best weights and load them back safely (weights_only)."""
+    loaded = []
+    for state, path in zip(model_states, paths, strict=True):
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+        loaded.append(load_weights(path))
+    return stack_states(loaded)
+
+
+def evaluate_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any],
+                      seed: int, records: list[dict], batched_state: dict[str, Tensor]
+                      ) -> None:
+    """Fill ``records`` with the metrics of the restored best weights."""
+    task, arch = fits[0].task, fits[0].arch
+    spec = cfg["tasks"][task]
+    kind = spec["kind"]
+    n_states = spec.get("states") if kind == "classify" else None
+    neurons = task_neurons(cfg, task)
+    kato = inputs.worms("kato", neurons, n_states)
+    train_idx = G.combination_worms(fits[0].combination)
+    train = kato.subset(train_idx)
+    unseen = kato.subset([w for w in range(len(kato.worm_ids)) if w not in train_idx])
+    nichols = (inputs.worms("nichols", neurons, n_states if n_states in (2, 4) else None)
+               if spec.get("evaluate_nichols", False) else None)
+    E = len(fits)
+    n_classes = len(st.task_classes(n_states)) if kind == "classify" else 0
+    model = build_model(arch, kind, E, len(neurons), n_classes, cfg, neurons)
+    model.load_state_dict(batched_state)
+    model.eval()
+    if kind == "classify":
+        folds = _fold_masks(train, fits, cfg, seed)
+        roles = _roles(fits, cfg, kind)
+        seen_pred, seen_adj = _classify_predict(model, train, E)
+        unseen_pred, _ = _classify_predict(model, unseen, E)
+        nich_pred = _classify_predict(model, nichols, E)[0] if nichols is not None else None
+        for e, rec in enumerate(records):
+            rec.update(classification_metrics(
+                train, unseen, nichols, folds, roles[e], n_states,
+                [p[e] for p in seen_pred], [p[e] for p in unseen_pred],
+                None if nich_pred is None else [p[e] for p in nich_pred]))
+            adj = [a[e] for a in seen_adj if a is not None]
+            if adj and arch == "gnn":
+                rec["mean_adjacency"] = mean_adjacency(adj, train.node_mask).tolist()
+    else:
+        opts = cfg["trajectory"]
+        for name, ws in (("nichols", nichols), ("unseen_kato", unseen)):
+            if ws is None:
+                continue
+            mse, base = trajectory_mse(model, ws, E, opts["burn_in"], opts["horizon"],
+                                       opts["eval_stride"])
+            for e, rec in enumerate(records):
+                rec[f"mse_{name}"] = mse[e].tolist()
+                rec[f"nochange_{name}"] = base.tolist()
+
+
+def mean_adjacency(adjs: Sequence[np.ndarray], node_mask: np.ndarray) -> np.ndarray:
+    """Mean inferred A over worms (entries of missing nodes excluded; NaN if never seen)."""
+    stack = np.stack(adjs)  # (W, N, N)
+    pair = (node_mask[:, :, None] & node_mask[:, None, :]).astype(float)
+    with np.errstate(invalid="ignore"):
+        return (stack * pair).sum(0) / pair.sum(0)
+
+
+def run_job(kato_path: str, nichols_path: str, fits: Sequence[G.Fit], cfg: Mapping[str, Any],
+            seed: int, code: str, out_root: Path, work_root: Path,
+            provenance: Mapping[str, Any], accelerator: str = "cpu") -> None:
+    """Train and evaluate every ensemble of a job, writing ``metrics.json`` per fit under
+    ``out_root``; each fit's best weights (``weights.pt``) and finished ensembles stay in
+    ``work_root``."""
+    inputs = Inputs(kato_path, nichols_path, cfg)
+    sources = {"kato": kato_path, "nichols": nichols_path}
+    for ens in G.ensembles(list(fits)):
+        digest = ensemble_digest(ens, cfg, seed, code, sources)
+        work = [work_root / f.path for f in ens]
+        if all(_finished(w, digest) for w in work):
+            log.info("ensemble %s/%s: resumed from %s", ens[0].task, ens[0].arch, work_root)
+        else:
+            log.info("ensemble %s %s (%d fits)", ens[0].path.rsplit("/fold", 1)[0],
+                     ens[0].arch, len(ens))
+            records, states = run_ensemble(inputs, ens, cfg, seed, accelerator)
+            paths = [w / "weights.pt" for w in work]
+            if ens[0].arch == "svm":
+                restore(states, paths)
+            elif states[0]:  # trained models: evaluate the restored best weights
+                evaluate_ensemble(inputs, ens, cfg, seed, records, restore(states, paths))
+            for rec, w in zip(records, work, strict=True):
+                write_json(w / "metrics.json", {**rec, "digest": digest})
+        for f, w in zip(ens, work, strict=True):
+            rec = json.loads((w / "metrics.json").read_text())
+            rec.pop("digest")
+            rec["provenance"] = dict(provenance)
+            if (w / "weights.pt").exists():  # torch.save is not byte-reproducible: the
+                rec["weights"] = str(w / "weights.pt")  # checkpoint stays in work/
+            write_json(out_root / f.path / "metrics.json", rec)
+
+
+def _finished(work: Path, digest: str) -> bool:
+    path = work / "metrics.json"
+    if not path.exists():
+        return False
+    try:
+        return json.loads(path.read_text()).get("digest") == digest
+    except json.JSONDecodeError:
+        return False
