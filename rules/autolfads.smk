@@ -21,8 +21,19 @@ def autolfads_backends():
     return list(AUTOLFADS.get("backends", []))
 
 
+# Real NLB datasets (MC_Maze, MC_Maze_Large/Medium/Small) are used when their folder exists.
+AUTOLFADS_REAL = {
+    name: folder for name, folder in AUTOLFADS.get("real", {}).get("dirs", {}).items()
+    if Path(folder).is_dir()
+}
+
+
 def autolfads_datasets():
-    return list(AUTOLFADS.get("datasets", []))
+    return list(AUTOLFADS.get("datasets", [])) + sorted(AUTOLFADS_REAL)
+
+
+def autolfads_real_files(wildcards):
+    return sorted(str(p) for p in Path(AUTOLFADS_REAL[wildcards.nlb_dataset]).glob("*.nwb"))
 
 
 def autolfads_pbt_root(wildcards):
@@ -109,6 +120,26 @@ rule autolfads_data:
         "../envs/data.yaml"
     script:
         "../workflow/scripts/autolfads_data.py"
+
+
+rule autolfads_real_data:
+    input:
+        autolfads_real_files,
+    output:
+        f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
+    wildcard_constraints:
+        nlb_dataset="MC_Maze|MC_Maze_Large|MC_Maze_Medium|MC_Maze_Small",
+    params:
+        folder=lambda wildcards: AUTOLFADS_REAL[wildcards.nlb_dataset],
+        real=AUTOLFADS.get("real", {}),
+        seed=config["seed"],
+        code=AUTOLFADS_CODE,
+    log:
+        "logs/autolfads/{nlb_dataset}/data.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/autolfads_real_data.py"
 
 
 rule autolfads_init:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,42 @@ def synthetic_reaching(cfg: Mapping[str, Any], seed: int) -> xr.Dataset:
                                attrs={"study": "autolfads"})
     ds.attrs["n_forward_bins"] = int(cfg["n_forward_bins"])
     return ds
+
+
+def nlb_val_phase(ds: xr.Dataset, valid_fraction: float, seed: int) -> xr.Dataset:
+    """NLB's "val" phase for a real NLB file: the NLB ``val`` trials (read as ``valid``)
+    become our evaluation trials (``test``), a seeded ``valid_fraction`` of the NLB ``train``
+    trials becomes LFADS validation, and NLB ``test`` trials (targets hidden) are dropped."""
+    split = ds["split"].values.astype(str)
+    keep = np.flatnonzero(split != "test")
+    ds = ds.isel(trial=keep)
+    split = split[keep]
+    new = np.where(split == "valid", "test", "train").astype(object)
+    train = np.flatnonzero(split == "train")
+    rng = np.random.default_rng([int(seed), 0xA1F])
+    n_valid = int(round(valid_fraction * train.size))
+    new[rng.choice(train, n_valid, replace=False)] = "valid"
+    out = ds.copy()
+    out["split"] = ("trial", new.astype(str))
+    out.attrs["split_note"] = ("NLB val phase: NLB val trials = evaluation (test); "
+                               f"{valid_fraction:g} of NLB train trials = LFADS validation")
+    return out
+
+
+def real_nlb_dataset(folder: str | Path, name: str, cfg: Mapping[str, Any],
+                     seed: int) -> xr.Dataset:
+    """Read the NLB training NWB file of ``name`` from ``folder`` (the ``*train*`` file;
+    20 ms bins by default, −250…+450 ms around movement onset plus 200 ms forward)."""
+    from neurodyn.data.spikes.nwb import read_nlb_nwb
+
+    files = sorted(Path(folder).glob("*train*.nwb")) or sorted(
+        f for f in Path(folder).glob("*.nwb") if "test" not in f.name)
+    if len(files) != 1:
+        raise InputError(folder, "(folder)", f"expected one NLB training .nwb file, found "
+                         f"{[f.name for f in files]}")
+    ds = read_nlb_nwb(files[0], dataset=name, bin_width_s=float(cfg["bin_width_s"]),
+                      window_s=(-0.25, 0.45), forward_s=0.2, attrs={"study": "autolfads"})
+    return nlb_val_phase(ds, float(cfg["valid_fraction"]), seed)
 
 
 @dataclass(frozen=True)
