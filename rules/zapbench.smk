@@ -1,59 +1,7 @@
 # ZAPBench (Lueckmann, Immer et al. 2025) and video forecasting (Immer et al. 2025).
 # Fan-out from config: (trace model × context × seed) and (UNet variant × context × seed),
 # grouped into chunks of `fits_per_job` fits per process (import cost paid once per job).
-from neurodyn.zapbench import grid as zapbench_grid  # noqa: E402  (torch-free)
-
-ZAPBENCH = config.get("zapbench", {})
-ZAPBENCH_ON = bool(ZAPBENCH.get("enabled", False))
-if ZAPBENCH_ON:
-    zapbench_grid.check(ZAPBENCH)
-ZAPBENCH_CODE = code_version(
-    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "plots",
-    "train/runtime.py", "zapbench",
-)
-ZAPBENCH_OUT = "results/zapbench"
-ZAPBENCH_TABLES = ("per_step", "table1", "table2", "table3", "findings")
-ZAPBENCH_FIGURES = {
-    "fig6": "Fig. 6 video vs trace models",
-    "fig5": "Fig. 5 spatial vs temporal context",
-    "fig4": "Fig. 4 direct vs lead-time conditioned",
-    "fig8": "Fig. 8 per condition, short context",
-    "fig9": "Fig. 9 per condition, long context",
-    "fig10": "Fig. 10 held-out condition",
-}
-
-
-wildcard_constraints:
-    specimen=r"\d+",
-
-
-def zapbench_extra_specimens():
-    return int(ZAPBENCH["data"]["extra_specimens"]) if ZAPBENCH_ON else 0
-
-
-def zapbench_extras(wildcards):
-    return expand(f"{ZAPBENCH_OUT}/data/specimen{{k}}.nc",
-                  k=range(1, zapbench_extra_specimens() + 1))
-
-
-def zapbench_chunk_files(wildcards):
-    return [f"{ZAPBENCH_OUT}/fits/{kind}/chunk{i}.json" for kind in ("trace", "unet")
-            for i in range(zapbench_grid.n_chunks(ZAPBENCH, kind))]
-
-
-def zapbench_published_file():
-    return ZAPBENCH.get("published", {}).get("file") if ZAPBENCH_ON else None
-
-
-def zapbench_targets():
-    """Final outputs of this study in the main job."""
-    if not ZAPBENCH_ON:
-        return []
-    out = [f"{ZAPBENCH_OUT}/tables/{t}.{ext}" for t in ZAPBENCH_TABLES for ext in ("csv", "md")]
-    out += [f"{ZAPBENCH_OUT}/figures/{f}.png" for f in ZAPBENCH_FIGURES]
-    if zapbench_published_file():
-        out += [f"{ZAPBENCH_OUT}/figures/published.png", f"{ZAPBENCH_OUT}/tables/published.csv"]
-    return out
+include: "zapbench_helpers.smk"
 
 
 rule zapbench_data:
