@@ -2,102 +2,9 @@
 # (Snakemake-native: one job per chunk of members per generation + one selection job per
 # generation; Ray Tune: one job running Tune's PBT scheduler), scored with NLB metrics.
 # The population x generations are known from config, so `snakemake -n` plans every job.
-from neurodyn.hpo.plan import Schedule as AutolfadsSchedule  # noqa: E402  (torch-free)
-
-AUTOLFADS = config.get("autolfads", {})
-AUTOLFADS_CODE = code_version(
-    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io",
-    "data/spikes", "models/lfads.py", "train", "eval/nlb.py", "hpo", "autolfads", "plots",
-)
-AUTOLFADS_ROOT = "results/autolfads"
 
 
-def autolfads_schedule():
-    return AutolfadsSchedule.from_config(AUTOLFADS)
-
-
-def autolfads_backends():
-    """PBT backends whose results enter the table (fixed-HP LFADS is always evaluated)."""
-    return list(AUTOLFADS.get("backends", []))
-
-
-# Real NLB datasets (MC_Maze, MC_Maze_Large/Medium/Small) are used when their folder exists.
-AUTOLFADS_REAL = {
-    name: folder for name, folder in AUTOLFADS.get("real", {}).get("dirs", {}).items()
-    if Path(folder).is_dir()
-}
-
-
-def autolfads_datasets():
-    return list(AUTOLFADS.get("datasets", [])) + sorted(AUTOLFADS_REAL)
-
-
-def autolfads_real_files(wildcards):
-    return sorted(str(p) for p in Path(AUTOLFADS_REAL[wildcards.nlb_dataset]).glob("*.nwb"))
-
-
-def autolfads_pbt_root(wildcards):
-    return f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/snakemake"
-
-
-def autolfads_member_inputs(wildcards):
-    """A member chunk of generation g needs the plan of g (its parents and HPs) and, from
-    g = 1 on, every checkpoint folder of generation g - 1 (its parent is named in the plan)."""
-    root = autolfads_pbt_root(wildcards)
-    g = int(wildcards.gen)
-    inputs = {"data": f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/data.nc",
-              "plan": f"{root}/plan/gen{g}.json"}
-    if g > 0:
-        inputs["parents"] = expand(f"{root}/gen{g - 1}/chunk{{c}}.ckpt",
-                                   c=range(autolfads_schedule().n_chunks))
-    return inputs
-
-
-def autolfads_previous_plan(wildcards):
-    return f"{autolfads_pbt_root(wildcards)}/plan/gen{int(wildcards.gen) - 1}.json"
-
-
-def autolfads_previous_chunks(wildcards):
-    """The results of generation g - 1, from which the plan of generation g is selected."""
-    root = autolfads_pbt_root(wildcards)
-    return expand(f"{root}/gen{int(wildcards.gen) - 1}/chunk{{c}}.json",
-                  c=range(autolfads_schedule().n_chunks))
-
-
-def autolfads_all_chunks(wildcards):
-    root = autolfads_pbt_root(wildcards)
-    s = autolfads_schedule()
-    return expand(f"{root}/gen{{g}}/chunk{{c}}.json", g=range(s.generations),
-                  c=range(s.n_chunks))
-
-
-def autolfads_final_ckpts(wildcards):
-    root = autolfads_pbt_root(wildcards)
-    s = autolfads_schedule()
-    return expand(f"{root}/gen{s.generations - 1}/chunk{{c}}.ckpt", c=range(s.n_chunks))
-
-
-def autolfads_evaluations(wildcards):
-    methods = autolfads_backends() + ["fixed", "smoothing"]
-    return expand(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{method}}/evaluation.json",
-                  nlb_dataset=autolfads_datasets(), method=methods)
-
-
-def autolfads_rates_of_first_backend(wildcards):
-    return f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/{autolfads_backends()[0]}/rates.nc"
-
-
-def autolfads_targets():
-    """Final outputs of this study in the main job."""
-    if not AUTOLFADS or not autolfads_datasets():
-        return []
-    tables = [f"{AUTOLFADS_ROOT}/tables/{name}.{ext}" for name in ("table2", "sanity")
-              for ext in ("csv", "md")]
-    figures = expand(f"{AUTOLFADS_ROOT}/figures/{{nlb_dataset}}_{{backend}}_pbt.png",
-                     nlb_dataset=autolfads_datasets(), backend=autolfads_backends())
-    figures += expand(f"{AUTOLFADS_ROOT}/figures/{{nlb_dataset}}_rates.png",
-                      nlb_dataset=autolfads_datasets())
-    return tables + figures
+include: "autolfads_common.smk"
 
 
 wildcard_constraints:
@@ -130,7 +37,7 @@ rule autolfads_real_data:
     wildcard_constraints:
         nlb_dataset="MC_Maze|MC_Maze_Large|MC_Maze_Medium|MC_Maze_Small",
     params:
-        folder=lambda wildcards: AUTOLFADS_REAL[wildcards.nlb_dataset],
+        folder=autolfads_real_folder,
         real=AUTOLFADS.get("real", {}),
         seed=config["seed"],
         code=AUTOLFADS_CODE,
