@@ -10,10 +10,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from neurodyn.eval.nlb import gaussian_smooth
 
 LOG_HPS = ("lr_init", "kl_ic_scale", "kl_co_scale", "l2_gen_scale", "l2_con_scale")
+
+
+def _shown(name: str, value: float) -> float:
+    return float(np.log10(value)) if name in LOG_HPS and value > 0 else value
 
 
 def _segment(record: Mapping[str, Any], start: int) -> list[Mapping[str, Any]]:
@@ -42,14 +47,15 @@ def pbt_figure(population: Mapping[str, Any], metric: str, hp_names: Sequence[st
                 if not seg:
                     continue
                 x = [h["epoch"] + 1 for h in seg]
-                y = [h[key] for h in seg]
+                y = [_shown(name, h[key]) for h in seg]
                 c = colors(r["member"] % colors.N)
                 ax.plot(x, y, color=c, lw=1.2, marker="o" if len(x) == 1 else None, ms=2)
                 if g > 0 and r.get("parent") is not None and r["parent"] != r["member"]:
                     prev = [h for h in gens[g - 1][r["parent"]]["history"]
                             if h["epoch"] == start - 1 and h.get(key) is not None]
                     if prev:
-                        ax.plot([start, x[0]], [prev[0][key], y[0]], color=c, lw=0.8, ls=":")
+                        ax.plot([start, x[0]], [_shown(name, prev[0][key]), y[0]], color=c,
+                                lw=0.8, ls=":")
             start = end + 1
             ax.axvline(start + 0.5, color="0.85", lw=0.6, zorder=0)
         ax.set_title(name if name != metric else f"{metric} (selection)", fontsize=8)
@@ -58,8 +64,10 @@ def pbt_figure(population: Mapping[str, Any], metric: str, hp_names: Sequence[st
                 ax.plot([], [], color=colors(m % colors.N), label=f"member {m}")
             ax.legend(fontsize=6, ncol=2, frameon=False)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.ticklabel_format(axis="y", useOffset=False)
         if name in LOG_HPS:
-            ax.set_yscale("log")
+            ax.set_title(f"log10 {name}", fontsize=8)
     for ax in list(axes.flat)[n_panels:]:
         ax.axis("off")
     fig.suptitle(title)
