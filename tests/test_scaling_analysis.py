@@ -147,6 +147,32 @@ def test_sanity_checks_pass_and_fail():
         ("data_scaling_slope_negative", "CTRNN")}
 
 
+def test_real_and_synthetic_cohorts_stay_apart():
+    """Both C. elegans cohorts are 'experimental' data: slopes and checks keep them apart."""
+    syn = make_fits(n_seeds=1)
+    syn = syn[syn["data"] == "experimental"]
+    real = syn.assign(source="real", min_val_loss=syn["min_val_loss"] * 1.5)
+    both = pd.concat([syn, real], ignore_index=True)
+    table = slopes_table(both).query("experiment == 'data_scaling' and arch == 'CTRNN'")
+    assert sorted(table["source"]) == ["real", "synthetic"]
+    assert table["slope"].to_numpy() == pytest.approx([-0.65, -0.65], abs=0.05)
+    assert (table["n_points"] == 6).all()  # not 12: the cohorts are fitted separately
+    checks = sanity_checks(both)
+    assert sorted(checks.loc[checks["arch"] == "CTRNN", "source"]) == ["real", "synthetic"]
+    assert sorted(per_source_slopes(both)["source"].unique()) == ["real", "synthetic"]
+    assert np.isnan(slopes_table(both).query("arch == 'Baseline'")["slope"]).all()
+
+
+def test_undertrained_checks_are_inconclusive():
+    fits = make_fits(n_seeds=1)
+    rw = fits["data"] == "randomwalk"
+    fits.loc[rw & (fits["arch"] == "LSTM"), "min_val_loss"] *= 100  # far above the baseline
+    checks = sanity_checks(fits).set_index(["check", "data", "arch"])
+    lstm = checks.loc[("randomwalk_no_gain", "randomwalk", "LSTM")]
+    assert lstm["passed"] and not lstm["conclusive"] and lstm["loss_over_baseline"] > 5
+    assert checks.loc[("randomwalk_no_gain", "randomwalk", "CTRNN"), "conclusive"]
+
+
 def test_sanity_checks_skip_missing_rows():
     only = pd.DataFrame([_row(arch="CTRNN")])  # one size: no slope, no randomwalk/sines rows
     assert sanity_checks(only).empty
