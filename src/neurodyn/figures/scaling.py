@@ -28,6 +28,7 @@ from neurodyn.scaling.analysis import (
     ordered_archs,
     per_source_slopes,
     slopes_table,
+    source_datasets,
 )
 
 #: One colour and marker per architecture, shared by every scaling figure.
@@ -42,8 +43,7 @@ ARCH_STYLE: dict[str, tuple[str, str]] = {
 }
 _FALLBACK = [("#8c564b", "h"), ("#e377c2", "*"), ("#17becf", "<"), ("#bcbd22", ">")]
 
-DATA_LABEL = {"experimental": "experimental C. elegans recordings",
-              "sines": "synthetic sines", "randomwalk": "synthetic random walk"}
+DATA_LABEL = {"sines": "synthetic sines control", "randomwalk": "synthetic random-walk control"}
 PAPER_SLOPES = "paper (experimental): CTRNN −0.65, Feedforward −0.40"
 LOSS_LABEL = "min. validation MSE (z-scored activity²)"
 
@@ -86,6 +86,22 @@ def _loglog(ax: Axes) -> None:
 def _source(frame: pd.DataFrame) -> str:
     return data_source(["true" if s == "synthetic" else "false"
                         for s in frame["source"].dropna().unique()] or ["true"])
+
+
+def _data_label(frame: pd.DataFrame, data: str) -> str:
+    """Figure title of the data: real or synthetic C. elegans (with its datasets), or a control."""
+    if data != "experimental":
+        return DATA_LABEL.get(data, data)
+    real = set(frame["source"].dropna()) == {"real"}
+    datasets = source_datasets(frame.dropna(axis=1, how="all"))
+    what = "real C. elegans recordings" if real else "synthetic C. elegans stand-ins"
+    return what + (f" ({', '.join(datasets)})" if real and datasets else "")
+
+
+def _skipped_note(frame: pd.DataFrame) -> str:
+    """'; N worms skipped (halves shorter than L + 2 steps)' when the run dropped worms."""
+    skipped = int(frame["n_worms_skipped"].max()) if "n_worms_skipped" in frame else 0
+    return f"; {skipped} worms skipped (halves shorter than L + 2 steps)" if skipped else ""
 
 
 def _select(fits: pd.DataFrame, experiment: str, data: str) -> pd.DataFrame:
@@ -135,12 +151,12 @@ def data_scaling_figure(fits: pd.DataFrame, path: str | Path, prov: Mapping[str,
     ax.set_ylabel(LOSS_LABEL)
     lo, hi = int(sel["n_worms"].min()), int(sel["n_worms"].max())
     worms = f"{lo} worms" if lo == hi else f"{lo}–{hi} worms"
-    sub = f"{len(sel)} runs, {worms}; lines: ln–ln OLS fits"
+    sub = f"{len(sel)} runs, {worms}; lines: ln–ln OLS fits{_skipped_note(sel)}"
     if data == "experimental":
         sub += f"\n{PAPER_SLOPES}"
     ax.set_title(sub, loc="left", fontsize=8, color="0.3")
     _legend_outside(ax, "architecture (fit of ln loss on ln steps)")
-    fig.suptitle(f"Data scaling: {DATA_LABEL.get(data, data)}")
+    fig.suptitle(f"Data scaling: {_data_label(sel, data)}")
     save_figure(fig, path, prov, _source(sel))
 
 
@@ -181,7 +197,8 @@ def source_slopes_figure(fits: pd.DataFrame, path: str | Path, prov: Mapping[str
         ax.set_ylim(-1, 0.2)
     ax.set_title("bars: ln–ln OLS slope ± standard error; negative = loss falls with data\n"
                  + PAPER_SLOPES + " (pooled)", loc="left", fontsize=8, color="0.3")
-    fig.suptitle("Data scaling per validation source dataset")
+    fig.suptitle("Data scaling per validation source dataset: "
+                 + _data_label(sel, "experimental"))
     save_figure(fig, path, prov, _source(sel))
 
 
@@ -210,10 +227,11 @@ def model_scaling_figure(fits: pd.DataFrame, path: str | Path, prov: Mapping[str
     ax.set_xlabel("trainable parameters (paper counting convention, log scale)")
     ax.set_ylabel(LOSS_LABEL)
     band = "; band: min–max over seeds" if n_seeds > 1 else ""
-    ax.set_title(f"{len(sel)} runs; line: mean over seeds{band}; no fit", loc="left",
+    ax.set_title(f"{len(sel)} runs; line: mean over seeds{band}; no fit"
+                 f"{_skipped_note(sel)}", loc="left",
                  fontsize=8, color="0.3")
     _legend_outside(ax, "architecture")
-    fig.suptitle(f"Model scaling: {DATA_LABEL.get(data, data)}")
+    fig.suptitle(f"Model scaling: {_data_label(sel, data)}")
     save_figure(fig, path, prov, _source(sel))
 
 
