@@ -7,11 +7,6 @@
 include: "autolfads_common.smk"
 
 
-wildcard_constraints:
-    gen=r"\d+",
-    backend="snakemake|ray|fixed",
-
-
 rule autolfads_data:
     output:
         f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
@@ -78,6 +73,8 @@ rule autolfads_member:
         root=autolfads_pbt_root,
         workdir=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/work/gen{{gen}}",
         code=AUTOLFADS_CODE,
+    wildcard_constraints:
+        gen=r"\d+",
     threads: 1
     resources:
         gpu=0,
@@ -179,6 +176,8 @@ rule autolfads_evaluate:
     output:
         metrics=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{backend}}/evaluation.json",
         rates=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{backend}}/rates.nc",
+    wildcard_constraints:
+        backend="snakemake|ray|fixed",
     params:
         cfg=AUTOLFADS,
         seed=config["seed"],

@@ -150,8 +150,9 @@ def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed
     if rcfg["address"]:
         ray.init(address=rcfg["address"], runtime_env=env, log_to_driver=False)
     else:
-        ray.init(num_cpus=int(rcfg["num_cpus"]), include_dashboard=False, runtime_env=env,
-                 log_to_driver=False, configure_logging=False)
+        ray.init(num_cpus=int(rcfg["num_cpus"]), num_gpus=None, include_dashboard=False,
+                 runtime_env=env, log_to_driver=False, configure_logging=False,
+                 object_store_memory=256 * 1024**2)  # members exchange files, not objects
     try:
         init = initial_hps(space, schedule.population, seed)
         param_space = {"member": tune.grid_search(list(range(schedule.population)))}
