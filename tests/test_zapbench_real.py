@@ -104,3 +104,26 @@ def test_published_results_loader(tmp_path):
     path.write_text(json.dumps({"method": {"0": "mean"}}))
     with pytest.raises(InputError, match="context"):
         load_published(path)
+
+
+def test_published_figure_and_table(tmp_path):
+    from neurodyn.zapbench.report import write_published
+
+    rows = [{"method": m, "context": c, "condition": cond, "steps_ahead": h, "MAE": 0.02 + h / 1e3}
+            for m in ("mean", "linear") for c in (4, 256) for cond in ("gain", "taxis")
+            for h in range(1, 33)]
+    pd.DataFrame(rows).to_json(tmp_path / "combined.json")
+    steps = pd.DataFrame([{"label": lab, "kind": "trace", "context": c, "seed": 0,
+                           "split": "test", "step": h, "mae": 0.1}
+                          for lab in ("mean", "unet:base") for c in (4, 64)
+                          for h in range(1, 33)])
+    steps.to_csv(tmp_path / "steps.csv", index=False)
+    z = zapbench_config()
+    z["benchmark"] = {**z["benchmark"], "short_context": 4, "long_context": 64}
+    out = {"figure": tmp_path / "published.png", "table": tmp_path / "published.csv",
+           "table_md": tmp_path / "published.md"}
+    write_published(str(tmp_path / "combined.json"), str(tmp_path / "steps.csv"), z, out,
+                    {"neurodyn_version": "test"})
+    table = pd.read_csv(out["table"])
+    assert set(table["source"]) == {"published (combined.json)"}
+    assert out["figure"].stat().st_size > 10_000

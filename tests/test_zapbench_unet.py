@@ -76,12 +76,13 @@ def test_forecast_is_causal_in_time(tmp_path, direct):
         from dataclasses import replace
         after = unet_forecast(model, VideoSource(replace(data, video=future), settings),
                               starts[:1], 4, 8)
-        np.testing.assert_allclose(after.numpy(), base[:1].numpy(), atol=1e-6)
+        first = unet_forecast(model, VideoSource(data, settings), starts[:1], 4, 8)
+        np.testing.assert_allclose(after.numpy(), first.numpy(), rtol=1e-5, atol=1e-6)
         past = data.video.copy()
         past[23] += 5.0  # the last context frame of window 20 does enter
         changed = unet_forecast(model, VideoSource(replace(data, video=past), settings),
                                 starts[:1], 4, 8)
-    assert float((changed - base[:1]).abs().max()) > 1e-4
+    assert float((changed - first).abs().max()) > 1e-3
     assert base.shape == (2, 8, data.n_neurons)
 
 

@@ -13,6 +13,7 @@ with logged(sm):
     import torch
 
     torch.set_num_threads(sm.threads)
-    fit_chunk(sm.params.family, sm.params.runs, sm.params.zapbench, sm.input.main,
-              list(sm.input.extras), Path(sm.params.workdir), sm.resources.get("gpu", 0),
-              sm.output[0], run_provenance(sm))
+    extras = list(getattr(sm.input, "extras", []))  # pre-training specimens (UNet only)
+    fit_chunk(sm.params.family, sm.params.runs, sm.params.zapbench, sm.input.main, extras,
+              Path(sm.params.workdir), sm.resources.get("gpu", 0), sm.output[0],
+              run_provenance(sm))

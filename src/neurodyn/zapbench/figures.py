@@ -46,6 +46,11 @@ def _curve(ax: plt.Axes, df: pd.DataFrame, label: str, **kw: Any) -> None:
                         color=ax.lines[-1].get_color())
 
 
+def _layout(fig: Figure) -> None:
+    """Tight layout that leaves room for the two-line banner + title above the axes."""
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.62 / fig.get_figheight()))
+
+
 def _style(ax: plt.Axes, title: str) -> None:
     ax.set_title(title)
     ax.set_xlabel("steps ahead")
@@ -70,7 +75,7 @@ def fig6(steps: pd.DataFrame, reference: str, contexts: Sequence[int]) -> Figure
                     " (best trace)" if label == best else ""), **style)
             _style(ax, f"C = {c}, {SPLIT_TITLES[split]}")
     fig.suptitle("Fig. 6: video model vs best trace model (mean ± 2 SE over seeds)")
-    fig.tight_layout()
+    _layout(fig)
     return fig
 
 
@@ -91,6 +96,8 @@ def fig5(steps: pd.DataFrame, settings: dict[str, dict[str, Any]], reference: st
             pts.sort()
             lv, m, e = map(np.array, zip(*pts, strict=True))
             axes[0].errorbar(lv, m, yerr=e, marker="o", capsize=3, label=f"C = {c}")
+    axes[0].ticklabel_format(axis="y", useOffset=False)
+    axes[0].xaxis.get_major_locator().set_params(integer=True)
     axes[0].set_xlabel("pooling levels (receptive field)")
     axes[0].set_ylabel("test MAE (mean over 32 steps)")
     axes[0].set_title("receptive field × temporal context")
@@ -102,7 +109,7 @@ def fig5(steps: pd.DataFrame, settings: dict[str, dict[str, Any]], reference: st
                f"{settings[name]['levels']} levels", color=f"C{settings[name]['levels']}")
     _style(axes[1], f"C = {short}: MAE vs steps ahead")
     fig.suptitle("Fig. 5: spatial vs temporal context")
-    fig.tight_layout()
+    _layout(fig)
     return fig
 
 
@@ -117,7 +124,7 @@ def fig4(steps: pd.DataFrame, settings: dict[str, dict[str, Any]], reference: st
                color="C3" if name == reference else "C9")
     _style(ax, f"C = {context}, test")
     fig.suptitle("Fig. 4: direct vs lead-time-conditioned MAE")
-    fig.tight_layout()
+    _layout(fig)
     return fig
 
 
@@ -140,7 +147,7 @@ def per_condition(cond: pd.DataFrame, reference: str, contexts: Sequence[int], s
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
+    _layout(fig)
     return fig
 
 
@@ -162,5 +169,5 @@ def published_vs_ours(published: pd.DataFrame, steps: pd.DataFrame,
             _curve(ax, sub[sub["label"] == label], pretty(label), key=label)
         _style(ax, f"this run, C = {co}")
     fig.suptitle("Published ZAPBench results (combined.json) beside this run")
-    fig.tight_layout()
+    _layout(fig)
     return fig
