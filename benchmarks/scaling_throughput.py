@@ -16,8 +16,9 @@ DataLoader (``shuffle=True`` with a seeded generator, ``num_workers=0``, as ``fi
 and ``torch.use_deterministic_algorithms(True)`` (the workflow's ``deterministic=True``):
 
 * plain: a PyTorch loop, AdamW(lr 1e-3), ``masked_mse``, zero_grad / backward / step;
-* lightning: the workflow's path, the repo's ``NextStepModule`` (it also computes and logs the
-  naive-baseline loss every step) under a ``lightning.Trainer`` configured like
+* lightning: the workflow's path, the repo's ``NextStepModule`` (it logs the training loss
+  each step; the naive-baseline loss only at validation) under a ``lightning.Trainer``
+  configured like
   ``fit_next_step`` (its ModelCheckpoint and EarlyStopping callbacks, ``deterministic=True``, no
   logger / progress bar / summary / sanity check), stopped by ``max_steps = 2 + --steps``. A
   small validation loader (the first 256 windows) runs once, right after the last step
@@ -43,8 +44,8 @@ built) the process resets its peak resident set size (``echo 5 > /proc/self/clea
 is that high-water mark of the whole process: the resident data (~4 GB at paper shape, mapped
 into the fork's resident set), libraries (Lightning's add ~150 MB), model, optimizer state and
 training activations. "+MB" is the part above the resident size just before training started:
-activations, gradients, AdamW state and whatever the training path allocates per step (the
-per-step baseline loss and Lightning's own objects on the Lightning path). If ``clear_refs`` is
+activations, gradients, AdamW state and whatever the training path allocates per step
+(Lightning's own objects on the Lightning path). If ``clear_refs`` is
 not writable the high-water mark since process start is reported instead.
 
 Paths run alternately (which goes first flips per architecture and repeat), ``--repeats`` times;

@@ -118,9 +118,15 @@ if "real" in SCALING_COHORTS and "real" not in SOURCES:
     )
 
 
+_SCALING_GRID = []
+
+
 def scaling_fit_grid():
-    """All fits of one cohort, from config (the same for every cohort)."""
-    return scaling_grid(SCALING)
+    """All fits of one cohort, from config (the same for every cohort); computed once, since
+    every training job of the paper-scale DAG asks for its slice."""
+    if not _SCALING_GRID:
+        _SCALING_GRID.extend(scaling_grid(SCALING))
+    return _SCALING_GRID
 
 
 def scaling_n_chunks():
