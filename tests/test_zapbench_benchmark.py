@@ -103,3 +103,28 @@ def test_grid_from_config(tiny_zapbench):
 @pytest.fixture
 def tiny_zapbench():
     return zapbench_config()
+
+
+def test_bad_recording_names_file_and_field(tmp_path):
+    import xarray as xr
+    from zapbench_helpers import tiny_recording
+
+    from neurodyn.errors import InputError
+    from neurodyn.zapbench.dataset import open_video_dataset
+
+    tiny_recording(tmp_path)
+    good = tmp_path / "rec0.nc"
+    with xr.open_dataset(good) as ds:
+        broken = ds.load().drop_vars("segmentation")
+    bad = tmp_path / "bad.nc"
+    broken.to_netcdf(bad)
+    with pytest.raises(InputError, match=r"bad\.nc: field 'segmentation'"):
+        open_video_dataset(bad)
+    with xr.open_dataset(good) as ds:
+        short = ds.load()
+    short["condition_offsets"] = short["condition_offsets"] + 1
+    short.to_netcdf(tmp_path / "short.nc")
+    with pytest.raises(InputError, match="condition_offsets"):
+        open_video_dataset(tmp_path / "short.nc")
+    with pytest.raises(InputError, match="does not exist"):
+        open_video_dataset(tmp_path / "missing.nc")
