@@ -19,7 +19,10 @@ with logged(sm) as log:
     cfg = sm.params.cfg
     split = load_split(sm.input[0], cfg)
     space = search_space(cfg["search_space"], split.elements_per_trial)
-    population, best, selections = run_ray_pbt(sm.input[0], cfg, space, sm.params.seed,
+    # seed_offset 0: the Snakemake backend's seeds (the same population, a check that the two
+    # engines are equivalent); another value: an independent PBT run, as in the paper.
+    seed = sm.params.seed + int(cfg["ray"]["seed_offset"])
+    population, best, selections = run_ray_pbt(sm.input[0], cfg, space, seed,
                                                sm.params.storage)
     with atomic_path(sm.output.best) as tmp:
         shutil.copyfile(best, tmp)
