@@ -148,9 +148,12 @@ class EpochEndCheckpoint(ModelCheckpoint):
     def __init__(self, path: Path) -> None:
         super().__init__(dirpath=path.parent, save_top_k=0, save_last=False)
         self.path = path
+        # Lightning notes at every save that it writes a full checkpoint: keep logs readable
+        logging.getLogger("lightning.pytorch.trainer.connectors.checkpoint_connector").setLevel(
+            logging.WARNING)
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-        trainer.save_checkpoint(self.path, weights_only=False)
+        trainer.save_checkpoint(self.path)  # full: weights, optimiser, loops, callbacks
 
     def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
         pass
