@@ -24,7 +24,8 @@ rule scaling_train:
         "results/scaling/{cohort}/fits/chunk{chunk}.json",
     params:
         fits=scaling_chunk_fits,
-        scaling=SCALING,
+        # Everything a fit depends on; not the cohort list, so adding a cohort retrains nothing.
+        scaling={k: v for k, v in SCALING.items() if k != "cohorts"},
         workdir="results/scaling/{cohort}/work",
         code=SCALING_CODE,
     threads: 1

@@ -1,5 +1,6 @@
 """A tiny end-to-end run in a fresh copy: outputs, idempotence, kill -9 + resume, report."""
 
+import json
 import os
 import shutil
 import signal
@@ -91,3 +92,29 @@ def test_report_renders_every_figure_in_chromium(report, tmp_path):
 
     figures = rendered_figures(chromium, report, tmp_path)
     assert {"overview.png", "coverage.png", "preprocessing.png"} <= figures
+
+
+def _report_var(html: str, name: str) -> dict:
+    """A JSON object the report embeds as ``var <name> = {...};`` (one line)."""
+    prefix = f"    var {name} = "
+    line = next(ln for ln in html.splitlines() if ln.startswith(prefix))
+    return json.loads(line[len(prefix):].rstrip().rstrip(";"))
+
+
+def test_report_scaling_captions_say_synthetic(report):
+    html = report.read_text()
+    results, categories = _report_var(html, "results"), _report_var(html, "categories")
+    scaling = categories["Simeon 2024 scaling"]
+    assert set(scaling) == {"synthetic", "sines", "randomwalk", "tables"}  # no real cohort here
+    headlines = {"data_scaling.png": "Data scaling (", "model_scaling.png": "Model scaling (",
+                 "generation.png": "Autoregressive generation (",
+                 "source_slopes.png": "Data-scaling slopes per source dataset (",
+                 "table2.csv": "Table II (Simeon et al. 2024)",
+                 "slopes.csv": "Scaling summary.", "sanity.csv": "Scientific sanity checks"}
+    shown = [p for files in scaling.values() for p in files]
+    assert len(shown) == 3 * 3 + 1 + 3
+    for path in shown:
+        caption = results[path]["caption"]
+        assert headlines[Path(path).name] in caption, path
+        if "table2" not in path:  # Table II involves no data
+            assert "SYNTHETIC" in caption and "REAL" not in caption, path
