@@ -1,6 +1,8 @@
 # Keshtkaran & Pandarinath 2019: LFADS with coordinated dropout (CD) and sample validation (SV).
 # Fan-out from config (no checkpoints): search jobs (arm x model index, grouped) and
 # dataset-size jobs (fraction x draw x {fixed, hpo_k}, grouped). Targets: lfads_targets().
+import functools
+
 from neurodyn.lfads.grid import chunks as lfads_chunks  # noqa: E402  (torch-free)
 from neurodyn.lfads.grid import datasize_models, search_models  # noqa: E402
 
@@ -13,8 +15,9 @@ LFADS_CODE = code_version(
 LFADS_DATA = {"search": "rnn", "datasize": "reaching"}
 
 
+@functools.cache
 def lfads_jobs(experiment):
-    """Model groups of one experiment, from config."""
+    """Model groups of one experiment, from config (computed once per run)."""
     if experiment == "search":
         models = search_models(LFADS, config["seed"])
     else:
@@ -50,7 +53,7 @@ def lfads_targets():
             "results/lfads/figures/fig5b_improvement.png",
             "results/lfads/tables/datasize_r2.csv",
         ]
-    return out
+    return out + lfads_nwb_targets()
 
 
 wildcard_constraints:
@@ -208,6 +211,52 @@ rule lfads_datasize_report:
         "../envs/data.yaml"
     script:
         "../workflow/scripts/lfads_datasize_report.py"
+
+
+# --- real NLB MC_Maze data (off by default) ---------------------------------------------
+LFADS_NWB = LFADS.get("nwb", {"enabled": False, "files": {}})
+
+
+def lfads_nwb_targets():
+    if not LFADS_NWB["enabled"]:
+        return []
+    return expand("results/lfads/data/nlb_{name}.nc", name=list(LFADS_NWB["files"]))
+
+
+def lfads_nwb_file(wildcards):
+    return str(Path(LFADS_NWB["dir"]) / LFADS_NWB["files"][wildcards.name]["file"])
+
+
+rule lfads_nwb:
+    input:
+        lfads_nwb_file,
+    output:
+        "results/lfads/data/nlb_{name}.nc",
+    params:
+        nwb=LFADS_NWB,
+        code=LFADS_CODE,
+    log:
+        "logs/lfads/data/nlb_{name}.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/lfads_nwb.py"
+
+
+if LFADS_NWB.get("download", False):
+
+    rule lfads_nwb_download:
+        output:
+            str(Path(LFADS_NWB.get("dir", "resources/raw/nlb")) / "{file}"),
+        params:
+            item=lambda wc: next(v for v in LFADS_NWB["files"].values()
+                                 if v["file"] == wc.file),
+        log:
+            "logs/lfads/download/{file}.log",
+        conda:
+            "../envs/data.yaml"
+        script:
+            "../workflow/scripts/lfads_nwb_download.py"
 
 
 rule lfads_all:
