@@ -8,7 +8,8 @@ rule zapbench_data:
     output:
         f"{ZAPBENCH_OUT}/data/specimen{{specimen}}.nc",
     params:
-        zapbench=ZAPBENCH,
+        zapbench=zapbench_params("source", "data", "benchmark", "real"),
+        contexts=zapbench_contexts(),
         seed=config["seed"],
         code=ZAPBENCH_CODE,
     log:
@@ -27,7 +28,7 @@ rule zapbench_trace:
     params:
         family="trace",
         runs=lambda wc: zapbench_grid.chunk(ZAPBENCH, "trace", int(wc.chunk)),
-        zapbench=ZAPBENCH,
+        zapbench=zapbench_params("source", "data", "benchmark", "real", "trace"),
         workdir=f"{ZAPBENCH_OUT}/work/trace",
         code=ZAPBENCH_CODE,
     threads: 1
@@ -50,7 +51,7 @@ rule zapbench_unet:
     params:
         family="unet",
         runs=lambda wc: zapbench_grid.chunk(ZAPBENCH, "unet", int(wc.chunk)),
-        zapbench=ZAPBENCH,
+        zapbench=zapbench_params("source", "data", "benchmark", "real", "unet"),
         workdir=f"{ZAPBENCH_OUT}/work/unet",
         code=ZAPBENCH_CODE,
     threads: 1

@@ -52,3 +52,12 @@ def zapbench_targets():
     if zapbench_published_file():
         out += [f"{ZAPBENCH_OUT}/figures/published.png", f"{ZAPBENCH_OUT}/tables/published.csv"]
     return out
+
+
+def zapbench_params(*keys):
+    """The part of the study's config a rule depends on (other edits do not rerun it)."""
+    return {k: ZAPBENCH[k] for k in keys if k in ZAPBENCH}
+
+
+def zapbench_contexts():
+    return zapbench_grid.contexts_used(ZAPBENCH) if ZAPBENCH_ON else []

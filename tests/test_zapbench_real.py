@@ -11,6 +11,7 @@ from zapbench_helpers import zapbench_config
 from neurodyn.errors import InputError
 from neurodyn.zapbench.benchmark import ZAPBENCH
 from neurodyn.zapbench.dataset import open_video_dataset
+from neurodyn.zapbench.grid import contexts_used
 from neurodyn.zapbench.prepare import write_recording
 from neurodyn.zapbench.real import (
     Crop,
@@ -76,7 +77,7 @@ def test_real_recording_into_schema(release, tmp_path):
     z["real"] = {"base": str(base), "scale": 1, "crop": {"x": [0, 8], "y": [0, 6]},
                  "n_frames": None, "trace_source": "video"}
     out = tmp_path / "real.nc"
-    write_recording(z, 0, 0, out, {"neurodyn_version": "test"})
+    write_recording(z, 0, 0, out, {"neurodyn_version": "test"}, contexts_used(z))
     data = open_video_dataset(out)
     assert not data.synthetic
     assert data.benchmark.condition_offsets == (0, 649, 2422)

@@ -11,4 +11,5 @@ from neurodyn.zapbench.prepare import write_recording  # noqa: E402
 sm = snakemake  # noqa: F821
 with logged(sm):
     write_recording(sm.params.zapbench, int(sm.wildcards.specimen), int(sm.params.seed),
-                    sm.output[0], run_provenance(sm, specimen=int(sm.wildcards.specimen)))
+                    sm.output[0], run_provenance(sm, specimen=int(sm.wildcards.specimen)),
+                    sm.params.contexts)

@@ -19,6 +19,13 @@ def unet_runs(z: dict[str, Any]) -> list[dict[str, Any]]:
             for s in z["seeds"] for v in z["unet"]["run"] for c in variants[v]["contexts"]]
 
 
+def contexts_used(z: dict[str, Any]) -> list[int]:
+    """Every context of a trace model or a UNet variant that this run trains."""
+    u = z["unet"]
+    return sorted({int(c) for c in z["trace"]["contexts"]}
+                  | {int(c) for v in u["run"] for c in u["variants"][v]["contexts"]})
+
+
 def check(z: dict[str, Any]) -> None:
     """Config errors the schema cannot express, named by key (raised at planning time)."""
     u, b = z["unet"], z["benchmark"]

@@ -15,12 +15,6 @@ from neurodyn.zapbench.grid import unet_settings
 from neurodyn.zapbench.synthetic import COVARIATES, GeneratorConfig, generate, segment_means
 
 
-def contexts_used(z: Mapping[str, Any]) -> list[int]:
-    u = z["unet"]
-    return sorted({int(c) for c in z["trace"]["contexts"]}
-                  | {int(c) for v in u["run"] for c in u["variants"][v]["contexts"]})
-
-
 def check_windows(bench: Benchmark, contexts: Sequence[int], where: str) -> None:
     """Every split needs at least one window for every context (else a config error)."""
     for c in contexts:
@@ -37,8 +31,11 @@ def _flat(prov: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_recording(z: Mapping[str, Any], specimen: int, seed: int, out: str | Path,
-                    prov: Mapping[str, Any]) -> None:
-    """Specimen 0 is the benchmark recording; 1..K are extra synthetic specimens."""
+                    prov: Mapping[str, Any], contexts: Sequence[int]) -> None:
+    """Specimen 0 is the benchmark recording; 1..K are extra synthetic specimens.
+
+    ``contexts``: every context the run trains (each split needs a window for each).
+    """
     b = z["benchmark"]
     if z["source"] == "real" and specimen == 0:
         from neurodyn.zapbench.real import Crop, read_crop, real_benchmark
@@ -48,7 +45,7 @@ def write_recording(z: Mapping[str, Any], specimen: int, seed: int, out: str | P
                                                                r["crop"].items()}),
                          r.get("n_frames"))
         bench = real_benchmark(crop.video.shape[0])
-        check_windows(bench, contexts_used(z), "zapbench.real")
+        check_windows(bench, contexts, "zapbench.real")
         traces = (crop.traces if r["trace_source"] == "published"
                   else segment_means(crop.video, crop.segmentation, len(crop.neuron_ids)))
         ds = to_dataset(crop.video, crop.segmentation, traces, crop.covariates,
@@ -62,7 +59,7 @@ def write_recording(z: Mapping[str, Any], specimen: int, seed: int, out: str | P
     bench = miniature_benchmark(cfg.condition_length, len(cfg.conditions),
                                 int(z["data"]["holdout_condition"]), int(b["max_context"]),
                                 int(b["horizon"]))
-    check_windows(bench, contexts_used(z), "zapbench.data.generator.condition_length")
+    check_windows(bench, contexts, "zapbench.data.generator.condition_length")
     spec_seed = int(seed) * 1000 + int(z["data"]["seed"]) * 100 + int(specimen)
     sp = generate(cfg, spec_seed)
     ds = to_dataset(sp.video, sp.segmentation, sp.traces, sp.covariates, COVARIATES, bench,

@@ -194,8 +194,8 @@ def findings(steps: pd.DataFrame, settings: dict[str, dict[str, Any]], reference
                 pd.concat(tr, axis=1).min(axis=1) - early[(f"unet:{reference}", short)])
     for name in differs_only_in(settings, reference, ["input_mask"]):
         if name != reference and col(f"unet:{name}", short) is not None and unet is not None:
-            add(f"Q4 masking unsegmented input voxels changes little ({name}: 1% of MAE "
-                "minus |relative change|, %)",
+            add(f"Q4 masking unsegmented input voxels ({name}) changes test MAE by < 1% "
+                "(margin = 1% − |relative change|)",
                 1.0 - 100 * (col(f"unet:{name}", short) - unet).abs() / unet, unit="%")
     late = steps[(steps["split"] == "test") & (steps["step"] > 8)]
     late_p = late.pivot_table(index="seed", columns=["label", "context"], values="mae")
