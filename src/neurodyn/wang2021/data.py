@@ -8,6 +8,8 @@ node mask False; models drop their edges and embeddings, accuracy is unaffected.
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +66,9 @@ def _unit_scale(a: np.ndarray, n_steps: np.ndarray) -> np.ndarray:
     out = np.zeros_like(a, dtype=np.float32)
     for w, n in enumerate(n_steps):
         seg = a[w, :n]
-        lo, hi = np.nanmin(seg, axis=0), np.nanmax(seg, axis=0)
+        with warnings.catch_warnings():  # all-NaN columns: neurons missing in this worm
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo, hi = np.nanmin(seg, axis=0), np.nanmax(seg, axis=0)
         span = np.where(hi > lo, hi - lo, 1.0)
         out[w, :n] = np.nan_to_num((seg - lo) / span)
     return out
