@@ -43,8 +43,11 @@ class TournamentPBT(PopulationBasedTraining):
     """Tune's synchronous PBT with the shared selection rule (see module docstring)."""
 
     def __init__(self, space: SearchSpace, burn_in_generations: int, seed: int) -> None:
+        # burn_in_period 0: every generation is a sync point and select() itself skips the
+        # tournament during burn-in (but still replaces failed members, as the Snakemake
+        # backend does).
         super().__init__(time_attr="training_iteration", metric=SCORE, mode="min",
-                         perturbation_interval=1, burn_in_period=burn_in_generations + 1,
+                         perturbation_interval=1, burn_in_period=0,
                          hyperparam_mutations={}, custom_explore_fn=lambda c: c,
                          quantile_fraction=0.5, resample_probability=0.0, synch=True,
                          log_config=False)
