@@ -9,7 +9,6 @@ node mask False; models drop their edges and embeddings, accuracy is unaffected.
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
