@@ -68,6 +68,12 @@ def test_run_collect_and_resume(sines, tmp_path, monkeypatch):
     gen = generation_dataset(records, "sines")
     assert set(gen["arch"].values) == {"Baseline", "Linear", "LSTM"}
     assert gen["generated"].shape == (3, 5, 2)
+    # Fig. 7 shows each class's best model: the model-scaling LSTM with the lowest loss
+    lstm = table[(table["arch"] == "LSTM") & (table["experiment"] == "model_scaling")]
+    best = lstm.loc[lstm["min_val_loss"].idxmin()]
+    assert int(gen["hidden"].sel(arch="LSTM")) == best["hidden"]
+    assert float(gen["min_val_loss"].sel(arch="LSTM")) == best["min_val_loss"]
+    assert sum("generation" in r for r in records) == 1 + 1 + 2  # every model-scaling fit
     # a second run resumes from the per-fit results instead of training again
     monkeypatch.setattr(run, "fit_next_step", lambda *a, **k: pytest.fail("retrained"))
     again = run.run_fits(sines, fits, CFG, tmp_path)

@@ -270,7 +270,9 @@ def generation_figure(ds: xr.Dataset, path: str | Path, prov: Mapping[str, Any],
                 ax.set_title(name, fontsize=9)
             if i == len(archs) - 1:
                 ax.set_xlabel(xlabel)
-        axes[i, 0].set_ylabel(f"{arch}\nMSE {mse:.3g}", color=color, fontsize=8,
+        hidden = int(a["hidden"]) if "hidden" in a else 0
+        name = f"{arch} h {hidden}" if hidden else arch
+        axes[i, 0].set_ylabel(f"{name}\nMSE {mse:.3g}", color=color, fontsize=8,
                               fontweight="bold")
     handles = [Line2D([], [], color="0.6", label="context (data)"),
                Line2D([], [], color="black", label="ground truth"),
@@ -281,6 +283,8 @@ def generation_figure(ds: xr.Dataset, path: str | Path, prov: Mapping[str, Any],
                fontsize=8, frameon=False, handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
                handlelength=4)
     fig.supylabel("activity (z-scored); row label: generation MSE", fontsize=8)
+    best = " (best model of each class: lowest validation loss)" if "hidden" in ds else ""
     fig.suptitle(f"Autoregressive generation, worm {ds.attrs.get('worm', '?')}: "
-                 f"context {ds.sizes['time_ctx']} steps, {ds.sizes['time_gen']} generated")
+                 f"context {ds.sizes['time_ctx']} steps, {ds.sizes['time_gen']} generated"
+                 + best)
     save_figure(fig, path, prov, data_source([str(ds.attrs.get("synthetic", "true"))]))

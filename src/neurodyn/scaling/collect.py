@@ -37,23 +37,38 @@ def fits_table(records: list[dict[str, Any]], cohort: str) -> pd.DataFrame:
     return table[first + rest]
 
 
+def best_generations(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per architecture, the record with a generation and the lowest ``min_val_loss``."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.get("generation") and (r["arch"] not in best
+                                    or r["min_val_loss"] < best[r["arch"]]["min_val_loss"]):
+            best[r["arch"]] = r
+    return best
+
+
 def generation_dataset(records: list[dict[str, Any]], cohort: str) -> xr.Dataset:
-    """Context, truth and generated traces per architecture (Fig. 7)."""
-    gens = {r["arch"]: r["generation"] for r in records if r.get("generation")}
-    if not gens:
+    """Context, truth and generated traces of each architecture's best model (Fig. 7)."""
+    best = best_generations(records)
+    if not best:
         raise ValueError(f"no generation records for cohort {cohort}")
+    gens = {arch: r["generation"] for arch, r in best.items()}
     first = next(iter(gens.values()))
     stack = {key: np.stack([np.asarray(g[key], dtype=np.float32).T for g in gens.values()])
              for key in ("context", "truth", "generated")}
     _, source = cohort_labels(cohort)
+    per_arch = {key: ("arch", [best[a][key] for a in gens])
+                for key in ("hidden", "n_params", "seed", "min_val_loss")}
     return xr.Dataset(
         {"context": (("arch", "time_ctx", "neuron"), stack["context"]),
          "truth": (("arch", "time_gen", "neuron"), stack["truth"]),
-         "generated": (("arch", "time_gen", "neuron"), stack["generated"])},
+         "generated": (("arch", "time_gen", "neuron"), stack["generated"]), **per_arch},
         coords={"arch": list(gens), "neuron": first["neurons"],
                 "time_ctx": np.arange(stack["context"].shape[1]),
                 "time_gen": np.arange(stack["context"].shape[1],
                                       stack["context"].shape[1] + stack["truth"].shape[1])},
         attrs={"synthetic": "true" if source == "synthetic" else "false",
-               "worm": first["worm"], "cohort": cohort},
+               "worm": first["worm"], "cohort": cohort,
+               "selection": "per architecture, the model-scaling fit with the lowest "
+                            "min_val_loss"},
     )

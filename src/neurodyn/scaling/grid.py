@@ -45,9 +45,7 @@ def model_sizes(arch: str, cfg: Mapping[str, Any]) -> list[int]:
     return sizes[:1] if arch in FIXED_SIZE_ARCHS else sizes
 
 
-def generation_level(fit: Fit, cfg: Mapping[str, Any]) -> int | None:
-    """Generation (Fig. 7) runs for each architecture's largest model-scaling fit: the
-    biggest model on the largest training set stands in for "the best model of its class"."""
-    if fit.experiment != "model_scaling":
-        return None
-    return max(model_sizes(fit.arch, cfg))
+def generates(fit: Fit) -> bool:
+    """Whether a fit also runs the autoregressive generation (Fig. 7): every model-scaling fit
+    (all worms), so that collection can show the best model of each architecture."""
+    return fit.experiment == "model_scaling"

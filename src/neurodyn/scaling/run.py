@@ -21,7 +21,7 @@ import xarray as xr
 
 from neurodyn.io.atomic import write_json
 from neurodyn.models.scaling import build_model, generate, hidden_for_params
-from neurodyn.scaling.grid import FIXED_SIZE_ARCHS, Fit, generation_level
+from neurodyn.scaling.grid import FIXED_SIZE_ARCHS, Fit, generates
 from neurodyn.scaling.windows import Windows, eligible_worms, nested_worm_subsets, worm_windows
 from neurodyn.train.next_step import TrainConfig, fit_next_step
 from neurodyn.train.runtime import seed_all
@@ -91,7 +91,7 @@ def run_fits(ds: xr.Dataset, fits: Sequence[Fit], cfg: Mapping[str, Any], workdi
                       hidden=hidden or 0, n_worms=n_worms,
                       n_train_steps=train_sets[key].unique_steps,
                       n_worms_skipped=len(skipped))
-        if fit.level == generation_level(fit, cfg):
+        if generates(fit):
             record["generation"] = _generation(model, ds, worms[0], cfg)
         record = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in record.items()}
         write_json(done, record)
