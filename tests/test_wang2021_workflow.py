@@ -65,23 +65,41 @@ def test_sanity_on_the_tiny_run(run):
         assert group.mse_step16_mean.notna().all()
 
 
-def test_one_fit_per_job_plans_the_same_files(run, tmp_path):
-    (run / "fit.yaml").write_text("wang2021:\n  job: fit\n")
-    res = run_snakemake(run, "-n", "--quiet", "rules", *TINY, "fit.yaml", "--forceall",
+def _job_counts(stdout: str) -> dict[str, int]:
+    return {ln.split()[0]: int(ln.split()[1]) for ln in stdout.splitlines()
+            if len(ln.split()) == 2 and ln.split()[1].isdigit()}
+
+
+@pytest.mark.parametrize("mode", ["fit", "folds"])
+def test_other_job_modes_plan_the_same_files(run, mode):
+    (run / f"{mode}.yaml").write_text(f"wang2021:\n  job: {mode}\n")
+    res = run_snakemake(run, "-n", "--quiet", "rules", *TINY, f"{mode}.yaml", "--forceall",
                         "--", *TARGETS)
     assert res.returncode == 0, res.stderr[-3000:]
-    n_fits = len(json.loads((run / "results/wang2021/fits.json").read_text())["fits"])
-    counts = {ln.split()[0]: int(ln.split()[1]) for ln in res.stdout.splitlines()
-              if len(ln.split()) == 2 and ln.split()[1].isdigit()}
-    assert counts["wang2021_train"] == n_fits  # one job per fit, same fit files
+    fits = json.loads((run / "results/wang2021/fits.json").read_text())["fits"]
+    ensembles = {(f["task"], f["k"], f["combination"], f["arch"]) for f in fits}
+    want = len(fits) if mode == "fit" else len(ensembles)  # same fit files either way
+    assert _job_counts(res.stdout)["wang2021_train"] == want
+
+
+def test_real_kato_switch_plans_on_the_real_file():
+    from conftest import REPO
+
+    if not (REPO / "../shared/data/real/kato2015_wt_nostim").is_dir():
+        pytest.skip("real Kato 2015 export not present")
+    res = run_snakemake(REPO, "-n", "--configfile", "config/config.yaml",
+                        "tests/data/wang2021_real.yaml", "--forceall", "--",
+                        "results/wang2021/fits.json")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "results/data/real/processed/Kato2015.nc" in res.stdout
+    assert "results/data/synthetic/processed/Nichols2017.nc" in res.stdout
 
 
 def test_paper_grid_plans(run):
     res = run_snakemake(run, "-n", "--quiet", "rules", "--configfile", "config/config.yaml",
                         "config/paper.yaml", "--", *TARGETS)
     assert res.returncode == 0, res.stderr[-3000:]
-    counts = {ln.split()[0]: int(ln.split()[1]) for ln in res.stdout.splitlines()
-              if len(ln.split()) == 2 and ln.split()[1].isdigit()}
+    counts = _job_counts(res.stdout)
     # 7 tasks: 4+4+3+3+3+3 classifier archs + 6 trajectory archs = 26; 31 combinations;
     # the paper config batches the 10 folds of each task x combination x arch in one job
     assert counts["wang2021_train"] == 26 * 31
