@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
 
 from neurodyn.eval.nlb import RIDGE_ALPHAS, ridge_r2
 
@@ -44,14 +45,16 @@ def cv_decoding_r2(features: np.ndarray, behavior: np.ndarray, lags: Sequence[in
                    alphas: np.ndarray = RIDGE_ALPHAS, n_folds: int = 5, seed: int = 0) -> float:
     """Decoding R² of ``behavior`` (trial × time × dim) from lagged ``features``: outer
     ``n_folds``-fold CV over trials, ridge with alpha chosen by inner 5-fold CV, R² pooled
-    over the held-out predictions of every fold (uniform average over behaviour dims)."""
+    over the held-out predictions of every fold (uniform average over behaviour dims).
+    BLAS runs single-threaded here: the fits are small, and extra threads only contend."""
     x = lagged_features(np.asarray(features, float), lags)
     y = np.asarray(behavior, float)
     n_trials = x.shape[0]
     folds = KFold(n_splits=min(n_folds, n_trials), shuffle=True, random_state=seed)
     scores, weights = [], []
-    for train, test in folds.split(np.arange(n_trials)):
-        scores.append(ridge_r2(x[train], y[train], x[test], y[test], alphas=alphas,
-                               folds=min(5, len(train))))
-        weights.append(len(test))
+    with threadpool_limits(1):
+        for train, test in folds.split(np.arange(n_trials)):
+            scores.append(ridge_r2(x[train], y[train], x[test], y[test], alphas=alphas,
+                                   folds=min(5, len(train))))
+            weights.append(len(test))
     return float(np.average(scores, weights=weights))

@@ -13,6 +13,13 @@ import pandas as pd
 from neurodyn.lfads.analysis import ARM_LABELS, SELECTION, selection_metric
 from neurodyn.plots.style import save_figure
 
+
+def _save(fig: plt.Figure, path: str | Path, prov: Mapping[str, Any], source: str) -> None:
+    """Leave room for the two-line banner above the panels, then save."""
+    fig.tight_layout(rect=(0, 0, 1, 0.86))
+    save_figure(fig, path, prov, source)
+
+
 METRIC_LABELS = {"valid_recon_heldin_smth": "validation-trial recon cost (smoothed)",
                  "train_recon_sv_smth": "SV metric: held-out samples of training trials"}
 
@@ -35,7 +42,7 @@ def fig1b(frame: pd.DataFrame, path: str | Path, prov: Mapping[str, Any], source
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
     _scatter(ax, frame[frame["arm"] == "standard"], "standard")
     fig.suptitle("Fig. 1b: random HP search, standard validation")
-    save_figure(fig, path, prov, source)
+    _save(fig, path, prov, source)
 
 
 def pick_examples(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -75,7 +82,7 @@ def fig1c(frame: pd.DataFrame, records: list[dict], truth_hz: np.ndarray, time_s
     for ax in axes[-1]:
         ax.set_xlabel("time (s)")
     fig.suptitle("Fig. 1c: example inferred vs true rates (validation trial)")
-    save_figure(fig, path, prov, source)
+    _save(fig, path, prov, source)
 
 
 def fig4(frame: pd.DataFrame, path: str | Path, prov: Mapping[str, Any], source: str) -> None:
@@ -85,7 +92,7 @@ def fig4(frame: pd.DataFrame, path: str | Path, prov: Mapping[str, Any], source:
     for ax, arm in zip(axes[0], arms, strict=True):
         _scatter(ax, frame[frame["arm"] == arm], arm)
     fig.suptitle("Fig. 4: selection metric vs rate R² (standard validation, SV, CD keep 0.7)")
-    save_figure(fig, path, prov, source)
+    _save(fig, path, prov, source)
 
 
 def fig3(results: Mapping[str, Mapping[str, np.ndarray]], path: str | Path,
@@ -113,7 +120,7 @@ def fig3(results: Mapping[str, Mapping[str, np.ndarray]], path: str | Path,
         ax.set_ylabel("output channel")
     fig.colorbar(im, ax=axes[2], shrink=0.8)
     fig.suptitle("Fig. 3: linear autoencoder, identity overfitting and CD")
-    save_figure(fig, path, prov, source)
+    _save(fig, path, prov, source)
 
 
 def fig5(table: pd.DataFrame, path: str | Path, prov: Mapping[str, Any], source: str) -> None:
@@ -130,7 +137,7 @@ def fig5(table: pd.DataFrame, path: str | Path, prov: Mapping[str, Any], source:
     ax.set_ylabel("velocity decoding R² (test trials)")
     ax.legend(fontsize=7)
     fig.suptitle("Fig. 5: decoding vs dataset size")
-    save_figure(fig, path, prov, source)
+    _save(fig, path, prov, source)
 
 
 def fig5b(table: pd.DataFrame, path: str | Path, prov: Mapping[str, Any], source: str) -> None:
@@ -146,4 +153,4 @@ def fig5b(table: pd.DataFrame, path: str | Path, prov: Mapping[str, Any], source
     ax.set_ylabel("R² improvement over smoothing (%)")
     ax.legend(fontsize=7)
     fig.suptitle("Fig. 5b: improvement over smoothed spikes")
-    save_figure(fig, path, prov, source)
+    _save(fig, path, prov, source)

@@ -30,6 +30,12 @@ FINAL_METRICS = ("train/recon_heldin_smth", "train/recon_sv_smth", "valid/recon_
                  "valid/recon_sv_smth", "train/recon_heldin", "valid/recon_heldin")
 
 
+def training_epochs(train_cfg: Mapping[str, Any], n_trials: int) -> int:
+    """``max_epochs``, raised so that small training sets still get ``min_steps`` steps."""
+    per_epoch = -(-n_trials // int(train_cfg["batch_size"]))
+    return max(int(train_cfg["max_epochs"]), -(-int(train_cfg.get("min_steps", 0)) // per_epoch))
+
+
 def fit_lfads(spec: ModelSpec, train: Mapping[str, np.ndarray], valid: Mapping[str, np.ndarray],
               train_cfg: Mapping[str, Any], workdir: Path, accelerator: str = "cpu") -> LFADS:
     """Train one model (resuming from ``workdir/last.ckpt``) and return it (final weights)."""
@@ -38,8 +44,9 @@ def fit_lfads(spec: ModelSpec, train: Mapping[str, np.ndarray], valid: Mapping[s
     model = LFADS(LFADS.hparams_for_data(train, **spec.hparams))
     ckpt = ModelCheckpoint(dirpath=workdir, filename="last", save_last=False, save_top_k=-1,
                            every_n_epochs=1, enable_version_counter=False)
-    trainer = make_trainer(int(train_cfg["max_epochs"]), accelerator, callbacks=[ckpt],
-                           default_root_dir=str(workdir), deterministic=False)
+    trainer = make_trainer(training_epochs(train_cfg, train["encod_data"].shape[0]),
+                           accelerator, callbacks=[ckpt], default_root_dir=str(workdir),
+                           deterministic=False)
     last = workdir / "last.ckpt"
     data = LFADSDataModule(train, valid, int(train_cfg["batch_size"]), seed=spec.seed)
     trainer.fit(model, data, ckpt_path=last if last.exists() else None, weights_only=True)
