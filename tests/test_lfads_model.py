@@ -150,3 +150,20 @@ def test_sv_metric_and_tunable_hparams_in_a_short_fit(tmp_path):
         model.set_hparams(gen_dim=3)
     out = infer_rates(model, valid, n_samples=2)
     assert out["rates"].shape == valid["recon_data"].shape and (out["rates"] > 0).all()
+
+
+def test_fit_resumes_from_last_checkpoint_with_history(tmp_path):
+    from neurodyn.lfads.grid import ModelSpec
+    from neurodyn.lfads.run import fit_lfads
+
+    rng = np.random.default_rng(1)
+    ds = assemble_spikes(rng.poisson(1.0, (20, 12, 7)), dataset="toy", bin_width_s=0.01,
+                         condition=np.zeros(20), split=["train"] * 15 + ["valid"] * 5,
+                         synthetic=True)
+    train, valid = split_arrays(ds, "train"), split_arrays(ds, "valid")
+    spec = ModelSpec("m", "search", "standard", 0, 3, dict(SMALL))
+    first = fit_lfads(spec, train, valid, {"max_epochs": 2, "batch_size": 8}, tmp_path)
+    assert (tmp_path / "last.ckpt").exists() and len(first.history) == 2
+    resumed = fit_lfads(spec, train, valid, {"max_epochs": 3, "batch_size": 8}, tmp_path)
+    assert [r["epoch"] for r in resumed.history] == [0, 1, 2]
+    assert resumed.history[1]["valid/recon_heldin"] == first.history[1]["valid/recon_heldin"]
