@@ -48,7 +48,7 @@ def _curve(ax: plt.Axes, df: pd.DataFrame, label: str, **kw: Any) -> None:
 
 def _layout(fig: Figure) -> None:
     """Tight layout that leaves room for the two-line banner + title above the axes."""
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.62 / fig.get_figheight()))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
 
 
 def _style(ax: plt.Axes, title: str) -> None:
