@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -81,7 +82,9 @@ def main() -> None:
     if res.returncode != 0:
         sys.exit(res.stdout[-3000:] + res.stderr[-3000:])
     spans = job_spans(res.stdout + res.stderr)
-    print(f"config {args.config}, {args.cores} cores, whole AutoLFADS DAG: {total:.0f} s")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"config {args.config}, {args.cores} cores, whole AutoLFADS DAG: {total:.0f} s wall, "
+          f"{usage.ru_utime + usage.ru_stime:.0f} CPU-s (on a busy machine compare CPU-s)")
     print("| backend | training jobs wall-clock (s) |\n|---|---|")
     print(f"| snakemake | {wall(spans, ('autolfads_member', 'autolfads_select')):.0f} |")
     print(f"| ray | {wall(spans, ('autolfads_ray',)):.0f} |\n")
