@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from neurodyn.data.celegans.preprocess import (
     PreprocessParams,
@@ -81,3 +82,16 @@ def test_combine(small_dataset):
     c = combine_datasets([a, b])
     assert c.sizes["worm"] == 3 and "behavior" not in c
     assert c["valid"].dtype == bool
+
+
+def test_combined_file_keeps_long_names(small_dataset, tmp_path):
+    """Strings longer than the first dataset's are written whole (no fixed width)."""
+    a = preprocess_dataset(small_dataset.isel(worm=[0]), PreprocessParams())
+    b = preprocess_dataset(small_dataset.isel(worm=[1]), PreprocessParams())
+    b["worm"] = ["Other_w1"]
+    b["dataset"] = ("worm", ["AMuchLongerDatasetName"])
+    a.to_netcdf(tmp_path / "a.nc")  # gives ``a`` a fixed-width string encoding, as on disk
+    a = xr.open_dataset(tmp_path / "a.nc").load()
+    combine_datasets([a, b]).to_netcdf(tmp_path / "c.nc")
+    names = xr.open_dataset(tmp_path / "c.nc")["dataset"].values.tolist()
+    assert names[-1] == "AMuchLongerDatasetName"

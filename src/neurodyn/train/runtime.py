@@ -37,6 +37,8 @@ def quiet_lightning() -> None:
     import logging
     import warnings
 
+    import lightning  # noqa: F401  (its import resets these loggers: import it first)
+
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")

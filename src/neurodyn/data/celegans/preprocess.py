@@ -150,6 +150,8 @@ def combine_datasets(datasets: list[xr.Dataset]) -> xr.Dataset:
     out = xr.concat(parts, dim="worm", join="outer", fill_value={"valid": False},
                     combine_attrs="drop")
     out["valid"] = out["valid"].fillna(False).astype(bool)
+    for name in ("dataset", "source_file", "original_worm_id"):
+        out[name].encoding.pop("dtype", None)  # the first file's string width would truncate
     out.attrs.update({k: datasets[0].attrs[k] for k in ("schema", "Conventions",
                                                         "preprocessing")})
     out.attrs.update(
