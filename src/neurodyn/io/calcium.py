@@ -42,9 +42,9 @@ from neurodyn import __version__
 from neurodyn.data.celegans.names import canonicalize, check_known, neurons_302
 from neurodyn.errors import InputError
 from neurodyn.io.atomic import atomic_path
+from neurodyn.io.netcdf import ENGINE, open_netcdf
 
 SCHEMA = "neurodyn-calcium/1"
-ENGINE = "netcdf4"
 REQUIRED_VARS = ("activity", "time_s", "valid", "labeled", "dt", "n_timesteps", "n_recorded",
                  "dataset", "source_file", "original_worm_id")
 
@@ -216,16 +216,7 @@ def write_calcium(ds: xr.Dataset, path: str | Path) -> None:
 
 def open_calcium(path: str | Path, *, load: bool = True) -> xr.Dataset:
     """Open a schema file (lazily unless ``load``) and validate it; errors name the file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "(file)", "file does not exist")
-    try:
-        ds = xr.open_dataset(path, engine=ENGINE)
-    except Exception as exc:  # netCDF4 raises OSError/RuntimeError/ValueError on corruption
-        raise InputError(path, "(file)", f"not a readable NetCDF file ({exc})") from exc
-    if load:
-        with ds:
-            ds = ds.load()
+    ds = open_netcdf(path, load=load)
     validate_calcium(ds, path)
     return ds
 

@@ -48,9 +48,9 @@ import xarray as xr
 from neurodyn import __version__
 from neurodyn.errors import InputError
 from neurodyn.io.atomic import atomic_path
+from neurodyn.io.netcdf import ENGINE, open_netcdf
 
 SCHEMA = "neurodyn-spikes/1"
-ENGINE = "netcdf4"
 SPLITS = ("train", "valid", "test")
 REQUIRED_VARS = ("spikes", "condition", "split", "heldout")
 REQUIRED_ATTRS = ("dataset", "synthetic", "bin_width_s", "align", "n_forward_bins")
@@ -195,14 +195,7 @@ def write_spikes(ds: xr.Dataset, path: str | Path) -> None:
 
 def open_spikes(path: str | Path) -> xr.Dataset:
     """Open and load a schema file and validate it; errors name the file and field."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "(file)", "file does not exist")
-    try:
-        with xr.open_dataset(path, engine=ENGINE) as ds:
-            ds = ds.load()
-    except Exception as exc:  # netCDF4 raises OSError/RuntimeError/ValueError on corruption
-        raise InputError(path, "(file)", f"not a readable NetCDF file ({exc})") from exc
+    ds = open_netcdf(path)
     for name in ("heldout", "sv_mask"):  # bool round-trips as int8 for non-xarray readers
         if name in ds:
             ds[name] = ds[name].astype(bool)
