@@ -18,6 +18,9 @@ with logged(sm):
     sources = sorted({r["source"] for r in records})
     note = ("Data source: " + ", ".join(sources) + ". NLB metrics on the evaluation (test) "
             "trials; synthetic rows come from the maze-like stand-in, not from MC_Maze.")
+    if "ray" not in backends:
+        note += (" The Ray Tune backend was not run (add `ray` to autolfads.backends, with "
+                 "`pip install -e '.[ray]'`), so there is no backend comparison here.")
     write_table(table2(records, backends), sm.output.table2, sm.output.table2_md, prov,
                 "AutoLFADS Table 2 analog: NLB metrics per PBT backend", note)
     expected = sm.params.population * sm.params.generations
