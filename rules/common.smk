@@ -26,8 +26,9 @@ def code_version(*parts):
 
 DATA_CODE = code_version(
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "download.py",
-    "io/__init__.py", "io/atomic.py", "io/netcdf.py", "io/calcium.py", "data/__init__.py",
-    "data/celegans", "data/synthetic_controls.py", "plots", "figures/datasets.py",
+    "io/__init__.py", "io/atomic.py", "io/netcdf.py", "io/hdf5.py", "io/calcium.py",
+    "data/__init__.py", "data/celegans", "data/synthetic_controls.py", "plots",
+    "figures/datasets.py",
 )
 
 DATA = config["data"]

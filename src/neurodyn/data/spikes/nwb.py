@@ -77,16 +77,10 @@ def read_nlb_nwb(path: str | Path, *, dataset: str = "MC_Maze", bin_width_s: flo
                  window_s: tuple[float, float] = (-0.25, 0.45), forward_s: float = 0.0,
                  attrs: dict | None = None) -> xr.Dataset:
     """Read an NLB MC_Maze NWB file into the ``neurodyn-spikes/1`` schema (real data)."""
-    import h5py
+    from neurodyn.io.hdf5 import open_h5
 
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "(file)", "file does not exist")
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as exc:
-        raise InputError(path, "(file)", f"not a readable NWB/HDF5 file ({exc})") from exc
-    with h5:
+    with open_h5(path, "NWB/HDF5") as h5:
         for group in ("units", "intervals/trials"):
             if group not in h5:
                 raise InputError(path, group, "required NWB group is missing")

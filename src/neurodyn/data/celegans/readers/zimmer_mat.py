@@ -21,8 +21,7 @@ Ambiguous IDs are nested cells: the first non-empty candidate is taken.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ import numpy as np
 from neurodyn.data.celegans.dataset_facts import KATO_STATES, NICHOLS_STATES
 from neurodyn.errors import InputError
 from neurodyn.io.calcium import WormRecord
+from neurodyn.io.hdf5 import open_h5
 
 ID_FIELDS = ("IDs", "NeuronNames", "neuron_ID")
 TRACE_FIELDS = ("traces", "deltaFOverF_bc", "traces_bleach_corrected")
@@ -39,19 +39,6 @@ TIME_FIELDS = ("timeVectorSeconds", "tv", "time_vector")
 
 
 # --- generic h5py / MATLAB v7.3 helpers -------------------------------------------------
-
-@contextmanager
-def open_h5(path: str | Path) -> Iterator[h5py.File]:
-    """Open an HDF5 file read-only; a missing or corrupt file raises :class:`InputError`."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "(file)", "file does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise InputError(path, "(file)", f"not a readable HDF5 / MATLAB v7.3 file ({exc})") from exc
-    with f:
-        yield f
 
 
 def h5_array(f: h5py.File, name: str) -> np.ndarray:
@@ -167,7 +154,7 @@ def read_zimmer_mat(path: str | Path, states_field: str | None = None) -> list[W
     :data:`NICHOLS_STATES`); worms without the field get ``behavior=None``.
     """
     path = Path(path)
-    with open_h5(path) as f:
+    with open_h5(path, "HDF5 / MATLAB v7.3") as f:
         key = struct_key(path, f)
         per_field: dict[str, tuple[str, list[Any]]] = {}
         for role, names in (("ids", ID_FIELDS), ("traces", TRACE_FIELDS), ("time", TIME_FIELDS)):
