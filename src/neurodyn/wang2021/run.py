@@ -188,20 +188,28 @@ def ensemble_digest(fits: Sequence[G.Fit], cfg: Mapping[str, Any], seed: int, co
                           "code": code, "sources": sources})
 
 
+def _populations(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any]) -> tuple:
+    """Task settings and worm populations of an ensemble: (task spec, kind, states, neurons,
+    all Kato worms, training worms, unseen Kato worms, Nichols worms or None)."""
+    spec = cfg["tasks"][fits[0].task]
+    kind = spec["kind"]
+    n_states = spec.get("states") if kind == "classify" else None
+    neurons = task_neurons(cfg, fits[0].task)
+    kato = inputs.worms("kato", neurons, n_states)
+    train_idx = G.combination_worms(fits[0].combination)
+    unseen_idx = [w for w in range(len(kato.worm_ids)) if w not in train_idx]
+    nichols = (inputs.worms("nichols", neurons, n_states if n_states in (2, 4) else None)
+               if spec.get("evaluate_nichols", False) else None)
+    return (spec, kind, n_states, neurons, kato, kato.subset(train_idx),
+            kato.subset(unseen_idx), nichols)
+
+
 def run_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any], seed: int,
                  accelerator: str = "cpu") -> tuple[list[dict], list[dict[str, Tensor]]]:
     """Train (or evaluate) one batched ensemble; return per-fit records and weights."""
     task, arch = fits[0].task, fits[0].arch
-    spec = cfg["tasks"][task]
-    kind = spec["kind"]
-    n_states = spec.get("states") if kind == "classify" else None
-    neurons = task_neurons(cfg, task)
-    kato = inputs.worms("kato", neurons, n_states)
-    train_idx = G.combination_worms(fits[0].combination)
-    unseen_idx = [w for w in range(len(kato.worm_ids)) if w not in train_idx]
-    train, unseen = kato.subset(train_idx), kato.subset(unseen_idx)
-    nichols = (inputs.worms("nichols", neurons, n_states if n_states in (2, 4) else None)
-               if spec.get("evaluate_nichols", False) else None)
+    spec, kind, n_states, neurons, kato, train, unseen, nichols = _populations(inputs, fits,
+                                                                               cfg)
     E = len(fits)
     folds = _fold_masks(train, fits, cfg, seed)
     roles = _roles(fits, cfg, kind)
@@ -276,17 +284,9 @@ def evaluate_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, A
                       seed: int, records: list[dict], batched_state: dict[str, Tensor]
                       ) -> None:
     """Fill ``records`` with the metrics of the restored best weights."""
-    task, arch = fits[0].task, fits[0].arch
-    spec = cfg["tasks"][task]
-    kind = spec["kind"]
-    n_states = spec.get("states") if kind == "classify" else None
-    neurons = task_neurons(cfg, task)
-    kato = inputs.worms("kato", neurons, n_states)
-    train_idx = G.combination_worms(fits[0].combination)
-    train = kato.subset(train_idx)
-    unseen = kato.subset([w for w in range(len(kato.worm_ids)) if w not in train_idx])
-    nichols = (inputs.worms("nichols", neurons, n_states if n_states in (2, 4) else None)
-               if spec.get("evaluate_nichols", False) else None)
+    arch = fits[0].arch
+    spec, kind, n_states, neurons, kato, train, unseen, nichols = _populations(inputs, fits,
+                                                                               cfg)
     E = len(fits)
     n_classes = len(st.task_classes(n_states)) if kind == "classify" else 0
     model = build_model(arch, kind, E, len(neurons), n_classes, cfg, neurons)
