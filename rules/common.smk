@@ -1,5 +1,4 @@
 # Shared helpers: config validation, dataset lists, target lists, wildcard constraints.
-import hashlib
 import sys
 from pathlib import Path
 
@@ -9,19 +8,36 @@ from snakemake.utils import validate
 validate(config, schema="../config/config.schema.yaml")
 
 sys.path.insert(0, str(Path(workflow.basedir, "src")))  # neurodyn, also without pip install
+from neurodyn.digest import code_digest  # noqa: E402  (torch-free)
 from neurodyn.scaling.grid import grid as scaling_grid  # noqa: E402  (torch-free)
 
 
 def code_version(*parts):
     """Hash of the package sources that a group of jobs runs. Editing them reruns the jobs
     (Snakemake itself only tracks the thin scripts, not the modules they import)."""
-    root = Path(workflow.basedir, "src", "neurodyn")
-    digest = hashlib.sha256()
-    for part in parts:
-        path = root / part
-        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:12]
+    return code_digest(*parts, root=Path(workflow.basedir, "src", "neurodyn"))
+
+
+# ---------------------------------------------------------------- training jobs (all studies)
+# The one place that decides how training rules run: `resources: gpu=TRAIN_GPUS` and
+# `conda: TORCH_ENV` in every training rule. With train.device auto, a machine whose driver
+# shows a GPU gives each training job one GPU, so `--resources gpu=1` runs them one at a time;
+# the SLURM profile sets GPUs per rule itself.
+TRAIN = config.get("train", {})
+
+
+def _gpu_visible():
+    """A CUDA driver is visible here (checked without importing torch)."""
+    return Path("/proc/driver/nvidia/gpus").is_dir() and any(
+        Path("/proc/driver/nvidia/gpus").iterdir()
+    )
+
+
+TRAIN_GPUS = int(
+    TRAIN.get("device", "auto") == "cuda"
+    or (TRAIN.get("device", "auto") == "auto" and _gpu_visible())
+)
+TORCH_ENV = "../envs/torch-gpu.yaml" if TRAIN_GPUS else "../envs/torch-cpu.yaml"
 
 
 DATA_CODE = code_version(

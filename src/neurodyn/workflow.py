@@ -41,3 +41,12 @@ def run_provenance(snakemake: Any, **extra: Any) -> dict[str, Any]:
     """Provenance of one job: config digest and JSON, seed, package version, rule."""
     return provenance(dict(snakemake.config), seed=snakemake.config.get("seed"),
                       rule=snakemake.rule, **extra)
+
+
+def train_settings(snakemake: Any) -> Any:
+    """The job's :class:`~neurodyn.train.device.TrainSettings`: config ``train`` and the
+    rule's ``gpu`` resource (a job given a GPU that torch cannot see fails here)."""
+    from neurodyn.train.device import TrainSettings
+
+    gpus = int(getattr(snakemake.resources, "gpu", 0) or 0)
+    return TrainSettings.from_config(snakemake.config.get("train", {}), gpus)
