@@ -42,3 +42,5 @@ def quiet_lightning() -> None:
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    # a resumed fit writes into its own folder again: expected, not worth a warning
+    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
