@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -11,6 +12,14 @@ DEVICES = ("auto", "cpu", "cuda")
 
 class NoGPUError(RuntimeError):
     """A job asked for a GPU and torch sees none."""
+
+
+NVIDIA_GPUS = Path("/proc/driver/nvidia/gpus")
+
+
+def driver_sees_gpu(gpus_dir: Path = NVIDIA_GPUS) -> bool:
+    """An NVIDIA driver lists a GPU here (torch-free: used while Snakemake plans jobs)."""
+    return gpus_dir.is_dir() and any(gpus_dir.iterdir())
 
 
 def cuda_available() -> bool:

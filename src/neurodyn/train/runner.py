@@ -60,7 +60,10 @@ def _plain(value: Any) -> Any:
 
 
 class FitRunner:
-    """Run fits keyed by spec + config + code + inputs under ``workdir``."""
+    """Run fits keyed by spec + config + code + inputs under ``workdir``.
+
+    ``config`` is the config values every fit depends on, or a function of a fit's spec
+    returning that fit's values (when fits of one chunk depend on different keys)."""
 
     def __init__(self, workdir: str | Path, *, config: Any, code: str,
                  inputs: Iterable[str | Path] | Mapping[str, str | Path] = (),
@@ -70,7 +73,8 @@ class FitRunner:
         self.inputs = inputs_digest(inputs if isinstance(inputs, Mapping) else list(inputs))
 
     def key(self, spec: Mapping[str, Any]) -> str:
-        return fit_key(spec, self.config, self.code, self.inputs)
+        config = self.config(spec) if callable(self.config) else self.config
+        return fit_key(spec, config, self.code, self.inputs)
 
     def plan(self, fits: Iterable[tuple[str, Mapping[str, Any]]]) -> list[PlannedFit]:
         """Key every fit; load the result of those finished under the same key."""

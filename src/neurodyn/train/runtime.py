@@ -1,4 +1,4 @@
-"""Seeding, devices and checkpoint loading shared by every training job."""
+"""Seeding, checkpoint loading and quiet Lightning logs shared by every training job."""
 
 from __future__ import annotations
 
@@ -15,16 +15,6 @@ def seed_all(seed: int) -> None:
 
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     L.seed_everything(int(seed), workers=True, verbose=False)
-
-
-def accelerator(gpus: int) -> str:
-    """'gpu' when the job was given a GPU, else 'cpu'; fail loudly on a CPU-only torch."""
-    if gpus > 0:
-        if not torch.cuda.is_available():
-            raise RuntimeError("this job requested a GPU but torch.cuda.is_available() is "
-                               "False (a CPU-only torch build or no GPU on the node)")
-        return "gpu"
-    return "cpu"
 
 
 def load_weights(path: str | Path) -> dict[str, Any]:

@@ -54,6 +54,11 @@ def make_trainer(settings: TrainSettings, *, max_epochs: int, workdir: Path | No
     (one row per epoch) and, with ``monitor``, ``best.ckpt`` (the best epoch by ``monitor``).
     ``kwargs`` go to ``L.Trainer`` (e.g. ``gradient_clip_val``,
     ``reload_dataloaders_every_n_epochs``)."""
+    if "max_steps" in kwargs:
+        # Lightning counts a resumed step-limited fit one epoch short: express step budgets
+        # as epochs of a fixed number of batches instead (see neurodyn.zapbench.fit).
+        raise ValueError("make_trainer: pass max_epochs, not max_steps (resume would lose "
+                         "an epoch)")
     quiet_lightning()
     extra: list[Callback] = []
     ckpts = Checkpoints(Path(workdir) if workdir else None)
