@@ -1,6 +1,9 @@
 # Keshtkaran & Pandarinath 2019: LFADS with coordinated dropout (CD) and sample validation (SV).
 # Fan-out from config (no checkpoints): search jobs (arm x model index, grouped) and
 # dataset-size jobs (fraction x draw x {fixed, hpo_k}, grouped). Targets: lfads_targets().
+# Training rules run every model as a fit of the shared runner (neurodyn.train.runner): its
+# resumable fit folders live under results/lfads/work/ (passed as params, not outputs, so
+# that they survive a failed or killed job and a rerun resumes or reuses them).
 include: "lfads_helpers.smk"
 
 
@@ -15,9 +18,9 @@ rule lfads_data:
     wildcard_constraints:
         kind="rnn|reaching|linear",
     params:
-        lfads=LFADS,
+        lfads=lfads_data_config,
         seed=config["seed"],
-        code=LFADS_CODE,
+        code=LFADS_DATA_CODE,
     log:
         "logs/lfads/data/{kind}.log",
     conda:
@@ -41,12 +44,17 @@ rule lfads_linear_ae:
     params:
         linear_ae=LFADS.get("linear_ae"),
         seed=config["seed"],
+        workdir="results/lfads/work/linear_ae",  # resumable fit folders (see top)
         code=LFADS_CODE,
     threads: 1
+    resources:
+        gpu=TRAIN_GPUS,
     log:
         "logs/lfads/linear_ae.log",
+    benchmark:
+        "results/lfads/benchmarks/linear_ae.tsv"
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/lfads_linear_ae.py"
 
@@ -60,15 +68,17 @@ rule lfads_train:
         models=lfads_job_models,
         lfads=LFADS,
         seed=config["seed"],
-        workdir="results/lfads/{experiment}/work",
+        workdir="results/lfads/work/{experiment}",  # resumable fit folders (see top)
         code=LFADS_CODE,
     threads: 1
     resources:
-        gpu=0,
+        gpu=TRAIN_GPUS,
     log:
         "logs/lfads/{experiment}/job{job}.log",
+    benchmark:
+        "results/lfads/benchmarks/{experiment}/job{job}.tsv"
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/lfads_train.py"
 
@@ -159,45 +169,3 @@ rule lfads_datasize_report:
         "../envs/data.yaml"
     script:
         "../workflow/scripts/lfads_datasize_report.py"
-
-
-rule lfads_nwb:
-    input:
-        lfads_nwb_file,
-    output:
-        "results/lfads/data/nlb_{name}.nc",
-    params:
-        nwb=LFADS_NWB,
-        code=LFADS_CODE,
-    log:
-        "logs/lfads/data/nlb_{name}.log",
-    conda:
-        "../envs/data.yaml"
-    script:
-        "../workflow/scripts/lfads_nwb.py"
-
-
-if LFADS_NWB.get("download", False):
-
-    rule lfads_nwb_download:
-        output:
-            str(Path(LFADS_NWB.get("dir", "resources/raw/nlb")) / "{file}"),
-        params:
-            item=lambda wc: next(v for v in LFADS_NWB["files"].values()
-                                 if v["file"] == wc.file),
-        log:
-            "logs/lfads/download/{file}.log",
-        conda:
-            "../envs/data.yaml"
-        script:
-            "../workflow/scripts/lfads_nwb_download.py"
-
-
-rule lfads_all:
-    """Every output of the LFADS study: snakemake lfads_all."""
-    input:
-        lfads_targets(),
-
-
-localrules:
-    lfads_all,

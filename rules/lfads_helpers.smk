@@ -6,11 +6,23 @@ from neurodyn.lfads.grid import datasize_models, search_models  # noqa: E402
 
 LFADS = config.get("lfads", {})
 LFADS_CODE = code_version(
-    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io",
-    "data/spikes", "models/lfads.py", "lfads", "eval/decoding.py", "eval/nlb.py", "train",
-    "plots",
+    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "digest.py", "io",
+    "data/spikes", "models/lfads.py", "models/lfads_data.py", "lfads", "eval/decoding.py",
+    "train", "plots",
+)
+# the synthetic datasets: generators only (a figure or training change regenerates nothing)
+LFADS_DATA_CODE = code_version(
+    "__init__.py", "errors.py", "provenance.py", "workflow.py", "io", "data/spikes",
+    "lfads/datasets.py", "lfads/synthetic_rnn.py", "lfads/linear_data.py",
 )
 LFADS_DATA = {"search": "rnn", "datasize": "reaching"}
+# config sections each synthetic dataset is generated from
+LFADS_DATA_KEYS = {"rnn": ("rnn", "sv"), "reaching": ("reaching",), "linear": ("linear_ae",)}
+
+
+def lfads_data_config(wildcards):
+    """The config sections of one synthetic dataset (other keys do not regenerate it)."""
+    return {k: LFADS[k] for k in LFADS_DATA_KEYS[wildcards.kind]}
 
 
 @functools.cache
@@ -54,15 +66,9 @@ def lfads_targets():
     return out + lfads_nwb_targets()
 
 
-# real NLB MC_Maze data (off by default)
-LFADS_NWB = LFADS.get("nwb", {"enabled": False, "files": {}})
-
-
 def lfads_nwb_targets():
-    if not LFADS_NWB["enabled"]:
+    """Real NLB MC_Maze files (lfads.nwb, off by default) converted by rules/spikes.smk."""
+    nwb = LFADS.get("nwb", {})
+    if not nwb.get("enabled", False):
         return []
-    return expand("results/lfads/data/nlb_{name}.nc", name=list(LFADS_NWB["files"]))
-
-
-def lfads_nwb_file(wildcards):
-    return str(Path(LFADS_NWB["dir"]) / LFADS_NWB["files"][wildcards.name]["file"])
+    return [nlb_spikes_path(name, nwb["bin_width_s"]) for name in nwb["files"]]

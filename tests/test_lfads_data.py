@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from neurodyn.data.spikes.reaching import ReachingSpec, make_reaching_dataset
-from neurodyn.data.spikes.synthetic_rnn import RNNSpec, make_rnn_dataset, simulate_rnn
 from neurodyn.errors import InputError
 from neurodyn.io.spikes import add_sv_mask, open_spikes, split_arrays, write_spikes
+from neurodyn.lfads.synthetic_rnn import RNNSpec, make_rnn_dataset, simulate_rnn
 
 
 def test_rnn_paper_sizes_rates_and_split():

@@ -5,13 +5,13 @@ import pandas as pd
 import yaml
 from threadpoolctl import threadpool_limits
 
-from neurodyn.data.spikes.linear import LinearSpec, make_linear_dataset
 from neurodyn.data.spikes.reaching import ReachingSpec, make_reaching_dataset
 from neurodyn.eval.decoding import cv_decoding_r2, lagged_features
 from neurodyn.io.spikes import split_arrays
 from neurodyn.lfads.analysis import search_table
 from neurodyn.lfads.grid import chunks, datasize_models, search_models
 from neurodyn.lfads.linear_ae import AEConfig, train_linear_ae
+from neurodyn.lfads.linear_data import LinearSpec, make_linear_dataset
 
 from conftest import REPO
 
@@ -40,6 +40,8 @@ def test_linear_ae_cd_zero_diagonal_and_lower_noise_free_loss():
     # CD predicts each channel from the others: closer to the noise-free data
     assert cd["clean_loss"][-1] < 0.6 * plain["clean_loss"][-1]
     assert plain["train_loss"][-1] < cd["train_loss"][-1]  # plain fits the noise
+    assert plain["train_loss"][-1] < plain["train_loss"][0]  # it learned
+    assert cd["clean_loss"][-1] < cd["clean_loss"][0]
 
 
 def test_search_grid_pairs_hps_across_arms_and_converts_units():

@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from neurodyn.io.spikes import assemble_spikes, make_sv_mask, split_arrays
-from neurodyn.models.lfads import LFADS, block_gradients, infer_rates, make_trainer, ramp
+from neurodyn.models.lfads import GRAD_CLIP, LFADS, block_gradients, infer_rates, ramp
+from neurodyn.train.device import TrainSettings
+from neurodyn.train.trainer import make_trainer
 
 SMALL = dict(ic_enc_dim=8, ci_enc_dim=8, con_dim=8, co_dim=2, ic_dim=6, gen_dim=12, fac_dim=5,
              dropout_rate=0.0, kl_ic_scale=1e-3, kl_co_scale=1e-3, l2_gen_scale=1e-2,
@@ -131,12 +133,12 @@ def test_sv_metric_and_tunable_hparams_in_a_short_fit(tmp_path):
                          condition=np.zeros(n_trial), split=["train"] * 18 + ["valid"] * 6,
                          synthetic=True)
     from neurodyn.io.spikes import add_sv_mask
-    from neurodyn.models.lfads import LFADSDataModule
+    from neurodyn.models.lfads_data import LFADSDataModule
 
     ds = add_sv_mask(ds, 0.25, seed=1)
     train, valid = split_arrays(ds, "train"), split_arrays(ds, "valid")
     model = LFADS(LFADS.hparams_for_data(train, **{**SMALL, "sv_rate": 0.25, "cd_rate": 0.3}))
-    trainer = make_trainer(2)
+    trainer, _ = make_trainer(TrainSettings(), max_epochs=2, gradient_clip_val=GRAD_CLIP)
     trainer.fit(model, LFADSDataModule(train, valid, batch_size=9))
     assert len(model.history) == 2
     rec = model.history[-1]
@@ -152,7 +154,7 @@ def test_sv_metric_and_tunable_hparams_in_a_short_fit(tmp_path):
     assert out["rates"].shape == valid["recon_data"].shape and (out["rates"] > 0).all()
 
 
-def test_fit_resumes_from_last_checkpoint_with_history(tmp_path):
+def test_fit_resumes_from_last_checkpoint_like_an_uninterrupted_fit(tmp_path):
     from neurodyn.lfads.grid import ModelSpec
     from neurodyn.lfads.run import fit_lfads
 
@@ -161,9 +163,18 @@ def test_fit_resumes_from_last_checkpoint_with_history(tmp_path):
                          condition=np.zeros(20), split=["train"] * 15 + ["valid"] * 5,
                          synthetic=True)
     train, valid = split_arrays(ds, "train"), split_arrays(ds, "valid")
-    spec = ModelSpec("m", "search", "standard", 0, 3, dict(SMALL))
-    first = fit_lfads(spec, train, valid, {"max_epochs": 2, "batch_size": 8}, tmp_path)
-    assert (tmp_path / "last.ckpt").exists() and len(first.history) == 2
-    resumed = fit_lfads(spec, train, valid, {"max_epochs": 3, "batch_size": 8}, tmp_path)
+    spec = ModelSpec("m", "search", "standard", 0, 3, {**SMALL, "cd_rate": 0.3,
+                                                        "dropout_rate": 0.1})
+    cfg, settings = {"max_epochs": 2, "batch_size": 8}, TrainSettings(progress=False)
+    first = fit_lfads(spec, train, valid, cfg, settings, tmp_path / "a")
+    assert (tmp_path / "a/last.ckpt").exists() and len(first.history) == 2
+    assert (tmp_path / "a/metrics.csv").read_text().count("\n") == 3  # header + 2 epochs
+    resumed = fit_lfads(spec, train, valid, {**cfg, "max_epochs": 3}, settings, tmp_path / "a")
     assert [r["epoch"] for r in resumed.history] == [0, 1, 2]
     assert resumed.history[1]["valid/recon_heldin"] == first.history[1]["valid/recon_heldin"]
+    straight = fit_lfads(spec, train, valid, {**cfg, "max_epochs": 3}, settings, tmp_path / "b")
+    assert straight.history[2]["train/loss"] == resumed.history[2]["train/loss"]
+    assert straight.history[2]["valid/recon_heldin"] == resumed.history[2]["valid/recon_heldin"]
+    assert straight.history[2]["train/recon_heldin"] < straight.history[0]["train/recon_heldin"]
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key

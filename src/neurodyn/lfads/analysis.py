@@ -36,7 +36,8 @@ def records_frame(records: Sequence[dict]) -> pd.DataFrame:
     """One row per model: ids, searched HPs and metrics (curves and examples dropped)."""
     rows = []
     for r in records:
-        row = {k: v for k, v in r.items() if not isinstance(v, (list, dict))}
+        row = {k: v for k, v in r.items()
+               if not isinstance(v, (list, dict)) and k not in ("fit_id", "fit_key")}
         row.update({k: v for k, v in r["hparams"].items()
                     if k in ("kl_ic_scale", "kl_co_scale", "l2_gen_scale", "l2_con_scale",
                              "dropout_rate", "cd_rate", "sv_rate")})

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from neurodyn.data.spikes.linear import LinearSpec, make_linear_dataset
 from neurodyn.data.spikes.reaching import ReachingSpec, make_reaching_dataset
-from neurodyn.data.spikes.synthetic_rnn import RNNSpec, make_rnn_dataset
 from neurodyn.errors import InputError
 from neurodyn.io.atomic import atomic_path, write_json
 from neurodyn.io.spikes import add_sv_mask, write_spikes
+from neurodyn.lfads.linear_data import LinearSpec, make_linear_dataset
+from neurodyn.lfads.synthetic_rnn import RNNSpec, make_rnn_dataset
 
 KINDS = ("rnn", "reaching", "linear")
 
@@ -44,10 +44,12 @@ def make_dataset(kind: str, cfg: Mapping[str, Any], seed: int, out: str | Path,
 
 
 def run_linear_demo(data_path: str | Path, cfg: Mapping[str, Any], seed: int,
-                    figure: str | Path, summary: str | Path, prov: Mapping[str, Any]) -> None:
-    """Train the linear AE with and without CD, write Fig. 3 and a summary JSON."""
+                    figure: str | Path, summary: str | Path, prov: Mapping[str, Any],
+                    settings: Any, workdir: str | Path) -> None:
+    """Train the linear AE with and without CD (two fits of the fit runner under
+    ``workdir``), write Fig. 3 and a summary JSON."""
     from neurodyn.lfads.figures import fig3
-    from neurodyn.lfads.linear_ae import AEConfig, train_linear_ae
+    from neurodyn.lfads.linear_ae import AEConfig, run_linear_fits
 
     with xr.open_dataset(data_path, engine="netcdf4") as ds:
         ds = ds.load()
@@ -56,8 +58,7 @@ def run_linear_demo(data_path: str | Path, cfg: Mapping[str, Any], seed: int,
     train = ds["split"].values.astype(str) == "train"
     x, clean = ds["x"].values, ds["x_clean"].values
     ae = AEConfig(**{k: v for k, v in cfg.items() if k in AEConfig.__dataclass_fields__})
-    results = {name: train_linear_ae(x[train], x[~train], clean[~train], name == "cd", ae, seed)
-               for name in ("plain", "cd")}
+    results = run_linear_fits(x, clean, train, cfg, seed, settings, workdir, data_path)
     source = "synthetic" if ds.attrs.get("synthetic") == "true" else "real"
     fig3(results, figure, prov, source)
     write_json(summary, {

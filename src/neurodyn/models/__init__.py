@@ -1,1 +1,1 @@
-"""Neural-network models, one module per study (``scaling``: Simeon et al. 2024 model zoo)."""
+"""Neural-network models used by two or more studies (each study keeps its own models)."""

@@ -25,9 +25,9 @@ Stable API (used by AutoLFADS / PBT, issue 6)
     at every step; the learning rate is pushed into the optimizer now and again at every
     epoch start (so it also survives a checkpoint restore).
 ``training_step`` / ``validation_step``
-    Batches are dicts (:class:`LFADSDataModule`): ``encod_data`` (B, T_enc, N_in),
-    ``recon_data`` (B, T_rec, N_rec), ``sv_mask`` (B, T_enc, N_in, bool), optional
-    ``ext_input``. Logged per epoch (Lightning ``callback_metrics`` and ``model.history``):
+    Batches are dicts (:class:`neurodyn.models.lfads_data.LFADSDataModule`): ``encod_data``
+    (B, T_enc, N_in), ``recon_data`` (B, T_rec, N_rec), ``sv_mask`` (B, T_enc, N_in, bool),
+    optional ``ext_input``. Logged per epoch (Lightning ``callback_metrics`` and ``model.history``):
     ``{train,valid}/loss``, ``{train,valid}/recon_heldin`` (SV-weighted held-in cost = the
     plain recon cost when SV is off), ``{train,valid}/recon_sv`` (held-out-sample cost; NaN
     when SV is off), ``*_smth`` versions (exponential smoothing, 0.7 on the current epoch),
@@ -36,8 +36,9 @@ Stable API (used by AutoLFADS / PBT, issue 6)
     steps); ``valid/recon_heldin_smth`` is the standard validation metric.
 ``infer_rates(model, arrays, n_samples=..)`` → dict(rates, factors, co_means)
     Posterior-averaged rates (counts per bin) of every trial, in ``recon_data`` neuron order.
-``make_trainer(max_epochs, ...)``
-    A lean Lightning trainer with the spec's gradient clipping (200).
+Train with the shared trainer (``neurodyn.train.trainer.make_trainer``) and
+``gradient_clip_val=GRAD_CLIP`` (the spec's clipping, 200); batches from
+:class:`neurodyn.models.lfads_data.LFADSDataModule`.
 """
 
 from __future__ import annotations
@@ -51,7 +52,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+from neurodyn.models.lfads_layers import (
+    BidirectionalEncoder,
+    ClippedGRU,
+    block_gradients,
+    cd_masks,
+    kl_ar1,
+    kl_ic,
+    pad_mask,
+    ramp,
+)
 
 DEFAULT_HPARAMS: dict[str, Any] = {
     # data sizes (filled from the data)
@@ -77,139 +88,6 @@ TUNABLE = ("lr_init", "dropout_rate", "cd_rate", "cd_pass_rate", "kl_ic_scale", 
            "kl_increase_epoch")
 GRAD_CLIP = 200.0
 EPOCH_METRICS = ("loss", "recon_heldin", "recon_sv", "kl_ic", "kl_co", "l2")
-
-
-# --------------------------------------------------------------------------- recurrent cells
-class ClippedGRU(nn.Module):
-    """``n_dir`` independent TF-style GRUs (reset gate before the hidden matmul, state clipped).
-
-    Input projections of a whole sequence are computed in one matmul; the directions are
-    stepped together with batched matmuls. Hidden-side biases are zero (frozen) and omitted;
-    input biases are 1 for the update/reset gates and 0 for the candidate.
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, n_dir: int = 1, clip: float = 5.0,
-                 encoder_init: bool = True) -> None:
-        super().__init__()
-        self.hidden_size, self.n_dir, self.clip = hidden_size, n_dir, clip
-        fan_ih = input_size + hidden_size if encoder_init else input_size
-        fan_hh = input_size + hidden_size if encoder_init else hidden_size
-        self.weight_ih = nn.Parameter(torch.randn(n_dir, input_size, 3 * hidden_size)
-                                      / math.sqrt(fan_ih))
-        self.weight_hh = nn.Parameter(torch.randn(n_dir, hidden_size, 3 * hidden_size)
-                                      / math.sqrt(fan_hh))
-        bias = torch.zeros(n_dir, 1, 3 * hidden_size)
-        bias[..., : 2 * hidden_size] = 1.0
-        self.bias_ih = nn.Parameter(bias)
-
-    def project(self, x: Tensor) -> Tensor:
-        """(n_dir, B, T, I) → input projections (n_dir, B, T, 3H)."""
-        return torch.einsum("dbti,dih->dbth", x, self.weight_ih) + self.bias_ih[:, :, None]
-
-    def split_hh(self) -> tuple[Tensor, Tensor]:
-        """Hidden weights of the gates and of the candidate (split once per sequence)."""
-        hsz = self.hidden_size
-        return self.weight_hh[..., : 2 * hsz], self.weight_hh[..., 2 * hsz:]
-
-    def split_proj(self, proj: Tensor, dim: int) -> list[tuple[Tensor, Tensor]]:
-        """Per-step (gate, candidate) input projections, unbound along time ``dim``.
-
-        Splitting and unbinding once keeps the backward pass linear in the sequence length.
-        """
-        hsz = self.hidden_size
-        return list(zip(proj[..., : 2 * hsz].unbind(dim), proj[..., 2 * hsz:].unbind(dim),
-                        strict=True))
-
-    def step(self, x_zr: Tensor, x_n: Tensor, h: Tensor, w_hh: tuple[Tensor, Tensor]) -> Tensor:
-        """One step for all directions: inputs (n_dir, B, 2H) and (n_dir, B, H), h (n_dir, B, H)."""
-        hsz = self.hidden_size
-        zr = torch.sigmoid(x_zr + torch.bmm(h, w_hh[0]))
-        z, r = zr[..., :hsz], zr[..., hsz:]
-        n = torch.tanh(x_n + torch.bmm(r * h, w_hh[1]))
-        return torch.clamp(n + z * (h - n), -self.clip, self.clip)
-
-    def recurrent_weights(self) -> list[Tensor]:
-        return [self.weight_hh[d] for d in range(self.n_dir)]
-
-
-class BidirectionalEncoder(nn.Module):
-    """Forward and time-reversed clipped GRUs with learned initial states."""
-
-    def __init__(self, input_size: int, hidden_size: int, clip: float) -> None:
-        super().__init__()
-        self.gru = ClippedGRU(input_size, hidden_size, n_dir=2, clip=clip)
-        self.h0 = nn.Parameter(torch.zeros(2, 1, hidden_size))
-
-    def forward(self, x: Tensor, outputs: bool) -> tuple[Tensor, Tensor | None]:
-        """x (B, T, I) → final states (B, 2H) and, if ``outputs``, per-step (B, T, 2, H)."""
-        proj = self.gru.project(torch.stack([x, x.flip(1)]))
-        h = self.h0.expand(-1, x.shape[0], -1)
-        seq = []
-        w_hh = self.gru.split_hh()
-        for x_zr, x_n in self.gru.split_proj(proj, 2):
-            h = self.gru.step(x_zr, x_n, h, w_hh)
-            if outputs:
-                seq.append(h)
-        final = torch.cat([h[0], h[1]], dim=-1)
-        if not outputs:
-            return final, None
-        out = torch.stack(seq, dim=2)  # (2, B, T, H)
-        return final, torch.stack([out[0], out[1].flip(1)], dim=2)
-
-
-# ------------------------------------------------------------------------------- priors
-def kl_ic(mean: Tensor, std: Tensor, prior_mean: Tensor, prior_logvar: float) -> Tensor:
-    """Analytic KL(N(mean, std²) ‖ N(prior_mean, exp(prior_logvar))), summed over dims,
-    averaged over the batch."""
-    var_p = math.exp(prior_logvar)
-    kl = (0.5 * prior_logvar - torch.log(std)
-          + (std ** 2 + (mean - prior_mean) ** 2) / (2 * var_p) - 0.5)
-    return kl.sum(-1).mean()
-
-
-def kl_ar1(mean: Tensor, std: Tensor, log_tau: Tensor, log_nvar: Tensor) -> Tensor:
-    """One-sample Monte-Carlo KL of a diagonal Gaussian over (B, T, D) against an AR(1) prior
-    per dimension (τ in bins, stationary first step), summed over time and dims, averaged
-    over the batch."""
-    z = mean + std * torch.randn_like(mean)
-    log_q = (-0.5 * ((z - mean) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi))
-    alpha = torch.exp(-1.0 / torch.exp(log_tau))
-    nvar = torch.exp(log_nvar)
-    var0 = nvar / (1 - alpha ** 2)
-    resid = torch.cat([z[:, :1], z[:, 1:] - alpha * z[:, :-1]], dim=1)
-    var = torch.cat([var0.expand_as(z[:, :1]), nvar.expand_as(z[:, 1:])], dim=1)
-    log_p = -0.5 * resid ** 2 / var - 0.5 * torch.log(var) - 0.5 * math.log(2 * math.pi)
-    return (log_q - log_p).sum((1, 2)).mean()
-
-
-def ramp(epoch: int, start: float, increase: float) -> float:
-    """clamp((epoch + 1 − start) / (increase + 1), 0, 1) (lfads-torch convention)."""
-    return float(min(max((epoch + 1 - start) / (increase + 1), 0.0), 1.0))
-
-
-# ---------------------------------------------------------------------------- CD and SV
-def cd_masks(shape: torch.Size, cd_rate: float, pass_rate: float, device: torch.device,
-             generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-    """Fresh coordinated-dropout keep mask K and pass mask P (bool)."""
-    if cd_rate <= 0:
-        ones = torch.ones(shape, dtype=torch.bool, device=device)
-        return ones, torch.zeros_like(ones)
-    keep = torch.rand(shape, device=device, generator=generator) >= cd_rate
-    pas = torch.rand(shape, device=device, generator=generator) < pass_rate
-    return keep, pas
-
-
-def pad_mask(mask: Tensor, shape: torch.Size, value: float = 1.0) -> Tensor:
-    """Pad an encoder-region (B, T_enc, N_in) mask to the recon shape with ``value``."""
-    out = torch.full(shape, value, dtype=mask.dtype if mask.dtype != torch.bool else
-                     torch.float32, device=mask.device)
-    out[:, : mask.shape[1], : mask.shape[2]] = mask
-    return out
-
-
-def block_gradients(values: Tensor, grad_mask: Tensor) -> Tensor:
-    """Same values; gradients flow only where ``grad_mask`` is 1 (value-preserving)."""
-    return values * grad_mask + (values * (1 - grad_mask)).detach()
 
 
 # -------------------------------------------------------------------------------- model
@@ -475,15 +353,25 @@ class LFADS(L.LightningModule):
         for key, value in self._valid_epoch.items():
             self.log(key, value, prog_bar=False)
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if batch_idx + 1 >= self.trainer.num_training_batches:
+            self._end_train_epoch()
+
+    def _end_train_epoch(self) -> None:
+        """Log the epoch's training metrics after its last batch, before validation, so every
+        callback's ``on_train_epoch_end`` (progress line, metrics CSV) sees this epoch's."""
+        self._train_epoch = self._finish("train")
+        for key, value in self._train_epoch.items():
+            self.log(key, value)
+
     def on_train_epoch_end(self) -> None:
-        record = {"epoch": int(self.current_epoch), **self._finish("train"),
+        if "train" in self._sums:  # the last batch did not close the epoch
+            self._end_train_epoch()
+        record = {"epoch": int(self.current_epoch), **getattr(self, "_train_epoch", {}),
                   **getattr(self, "_valid_epoch", {})}
-        for key, value in record.items():
-            if key.startswith("train/"):
-                self.log(key, value)
         record.update({f"hp/{k}": float(self.hparams[k]) for k in TUNABLE})
         self.history.append(record)
-        self._valid_epoch = {}
+        self._train_epoch, self._valid_epoch = {}, {}
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         h = self.hparams
@@ -505,62 +393,6 @@ class LFADS(L.LightningModule):
         self.history = [dict(r) for r in checkpoint.get("lfads_history", [])]
         self._smth = dict(checkpoint.get("lfads_smoothed", {}))
         self.hparams.update(checkpoint.get("lfads_hparams", {}))
-
-
-# ------------------------------------------------------------------------------- data
-class _TrialBatches(Dataset):
-    """Indexable by a list of trial indices → a dict batch (no per-item collation)."""
-
-    def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
-        self.tensors = {
-            "encod_data": torch.as_tensor(arrays["encod_data"], dtype=torch.float32),
-            "recon_data": torch.as_tensor(arrays["recon_data"], dtype=torch.float32),
-            "sv_mask": torch.as_tensor(np.asarray(arrays["sv_mask"], bool)),
-        }
-        if "ext_input" in arrays:
-            self.tensors["ext_input"] = torch.as_tensor(arrays["ext_input"], dtype=torch.float32)
-
-    def __len__(self) -> int:
-        return self.tensors["encod_data"].shape[0]
-
-    def __getitem__(self, idx: list[int]) -> dict[str, Tensor]:
-        index = torch.as_tensor(idx)
-        return {k: v[index] for k, v in self.tensors.items()}
-
-
-def trial_loader(arrays: Mapping[str, np.ndarray], batch_size: int, shuffle: bool,
-                 seed: int = 0) -> DataLoader:
-    """A DataLoader of dict batches over the trials in ``arrays`` (from ``split_arrays``)."""
-    data = _TrialBatches(arrays)
-    base = (RandomSampler(data, generator=torch.Generator().manual_seed(seed)) if shuffle
-            else SequentialSampler(data))
-    return DataLoader(data, sampler=BatchSampler(base, batch_size, drop_last=False),
-                      batch_size=None)
-
-
-class LFADSDataModule(L.LightningDataModule):
-    """Train/valid dict batches from :func:`neurodyn.io.spikes.split_arrays` outputs."""
-
-    def __init__(self, train: Mapping[str, np.ndarray], valid: Mapping[str, np.ndarray],
-                 batch_size: int, seed: int = 0) -> None:
-        super().__init__()
-        self.train, self.valid, self.batch_size, self.seed = train, valid, batch_size, seed
-
-    def train_dataloader(self) -> DataLoader:
-        return trial_loader(self.train, self.batch_size, shuffle=True, seed=self.seed)
-
-    def val_dataloader(self) -> DataLoader:
-        return trial_loader(self.valid, max(self.batch_size, 256), shuffle=False)
-
-
-def make_trainer(max_epochs: int, accelerator: str = "cpu", callbacks: list | None = None,
-                 default_root_dir: str | None = None, **kwargs: Any) -> L.Trainer:
-    """Lean trainer: no logger/progress bar, gradient clipping 200 (spec §1.9)."""
-    return L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=1, logger=False,
-                     callbacks=callbacks or [], enable_checkpointing=bool(callbacks),
-                     enable_progress_bar=False, enable_model_summary=False,
-                     num_sanity_val_steps=0, gradient_clip_val=GRAD_CLIP,
-                     default_root_dir=default_root_dir, **kwargs)
 
 
 # -------------------------------------------------------------------------- inference

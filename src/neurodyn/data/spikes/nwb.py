@@ -29,6 +29,9 @@ from neurodyn.errors import InputError
 from neurodyn.io.spikes import assemble_spikes
 
 SPLIT_NAMES = {"train": "train", "val": "valid", "test": "test"}
+# NLB's standard trial window around movement onset and forward-prediction window
+NLB_WINDOW_S = (-0.25, 0.45)
+NLB_FORWARD_S = 0.2
 REFERENCE = ("Pei et al. 2021, Neural Latents Benchmark (MC_Maze; Churchland et al. 2012); "
              "DANDI 000128, 000138, 000139, 000140")
 
