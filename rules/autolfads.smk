@@ -2,9 +2,12 @@
 # (Snakemake-native: one job per chunk of members per generation + one selection job per
 # generation; Ray Tune: one job running Tune's PBT scheduler), scored with NLB metrics.
 # The population x generations are known from config, so `snakemake -n` plans every job.
+# Training rules (member, fixed, ray) train each member-generation as a keyed fit of
+# neurodyn.train.runner under results/autolfads/work/ (params.workdir, not an output: those
+# folders survive a failed job so that a rerun resumes or reuses them).
 
 
-include: "autolfads_common.smk"
+include: "autolfads_helpers.smk"
 
 
 rule autolfads_data:
@@ -26,13 +29,12 @@ rule autolfads_data:
 
 rule autolfads_real_data:
     input:
-        autolfads_real_files,
+        autolfads_real_file,
     output:
         f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
     wildcard_constraints:
         nlb_dataset="MC_Maze|MC_Maze_Large|MC_Maze_Medium|MC_Maze_Small",
     params:
-        folder=autolfads_real_folder,
         real=AUTOLFADS.get("real", {}),
         seed=config["seed"],
         code=AUTOLFADS_CODE,
@@ -71,17 +73,19 @@ rule autolfads_member:
         cfg=AUTOLFADS,
         seed=config["seed"],
         root=autolfads_pbt_root,
-        workdir=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/work/gen{{gen}}",
-        code=AUTOLFADS_CODE,
+        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/snakemake/gen{{gen}}",  # resumable fits
+        code=AUTOLFADS_TRAIN_CODE,
     wildcard_constraints:
         gen=r"\d+",
     threads: 1
     resources:
-        gpu=0,
+        gpu=TRAIN_GPUS,
+    benchmark:
+        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/snakemake/gen{{gen}}_chunk{{chunk}}.tsv"
     log:
         "logs/autolfads/{nlb_dataset}/snakemake/gen{gen}/chunk{chunk}.log",
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/autolfads_member.py"
 
@@ -135,15 +139,17 @@ rule autolfads_fixed:
     params:
         cfg=AUTOLFADS,
         seed=config["seed"],
-        workdir=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/fixed/work",
-        code=AUTOLFADS_CODE,
+        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/fixed",  # resumable fit
+        code=AUTOLFADS_TRAIN_CODE,
     threads: 1
     resources:
-        gpu=0,
+        gpu=TRAIN_GPUS,
+    benchmark:
+        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/fixed.tsv"
     log:
         "logs/autolfads/{nlb_dataset}/fixed/train.log",
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/autolfads_fixed.py"
 
@@ -154,16 +160,22 @@ rule autolfads_ray:
     output:
         population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/ray/population.json",
         best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/ray/best.ckpt",
+        tune=directory(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/ray/tune"),  # Tune's own files
     params:
         cfg=AUTOLFADS,
         seed=config["seed"],
-        storage=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/ray/tune",
-        code=AUTOLFADS_CODE,
+        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/ray",  # resumable member fits
+        code=AUTOLFADS_TRAIN_CODE,
     threads: AUTOLFADS.get("ray", {}).get("num_cpus", 2)
+    resources:
+        gpu=TRAIN_GPUS,
+    benchmark:
+        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/ray.tsv"
     log:
         "logs/autolfads/{nlb_dataset}/ray/tune.log",
     conda:
-        "../envs/autolfads-ray.yaml"
+        # TORCH_ENV plus ray[tune], CPU or GPU build as TORCH_ENV (rules/autolfads_helpers.smk)
+        AUTOLFADS_RAY_ENV
     script:
         "../workflow/scripts/autolfads_ray.py"
 
@@ -186,7 +198,7 @@ rule autolfads_evaluate:
     log:
         "logs/autolfads/{nlb_dataset}/{backend}/evaluate.log",
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/autolfads_evaluate.py"
 

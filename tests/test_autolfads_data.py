@@ -46,9 +46,12 @@ def test_val_phase_relabels_nlb_splits():
     assert list(after) == list(nlb_val_phase(ds, 0.25, seed=0)["split"].values.astype(str))
 
 
-def test_real_folder_errors_name_the_folder(tmp_path):
-    with pytest.raises(InputError, match="training .nwb"):
-        real_nlb_dataset(tmp_path, "MC_Maze", {"bin_width_s": 0.02, "valid_fraction": 0.2}, 0)
+def test_real_file_errors_name_the_file():
+    ds = synthetic_reaching(CFG, 0)
+    out = real_nlb_dataset(ds, "x.nc", {"valid_fraction": 0.2}, 0)
+    assert out.attrs["study"] == "autolfads" and "test" in set(out["split"].values.astype(str))
+    with pytest.raises(InputError, match=r"x\.nc.*split"):
+        real_nlb_dataset(ds.drop_vars("split"), "x.nc", {"valid_fraction": 0.2}, 0)
 
 
 @pytest.mark.workflow
@@ -60,3 +63,4 @@ def test_real_mc_maze_enters_the_dag_when_present(tmp_path):
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
     assert "autolfads_real_data" in out and "results/autolfads/MC_Maze/data.nc" in out
+    assert "results/data/nlb/MC_Maze_20ms.nc" in out  # the shared NWB conversion

@@ -50,7 +50,9 @@ def test_tiny_run_writes_table_and_figures(tmp_path):
     assert [len(g) for g in population["generations"]] == [2, 2]
     sanity = pd.read_csv(repo / TARGETS[1])
     dropped = sanity[sanity["check"].str.startswith("member-generations")]
-    assert dropped["pass"].all()
+    assert len(dropped) and dropped["pass"].all()
+    failed = sanity[sanity["check"].str.startswith("failed member-generations")]
+    assert len(failed) and failed["pass"].all() and (failed["value"] == 0).all()
     if HAS_RAY:
         assert {"snakemake", "ray", "ray-snakemake"} <= set(table["backend"])
         diff = table[table["backend"] == "ray-snakemake"].iloc[0]

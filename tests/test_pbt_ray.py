@@ -1,5 +1,6 @@
 """The Ray Tune scheduler applies the shared selection rule: same parents and HPs as
-neurodyn.hpo.pbt.select for the same scores (no Ray cluster needed)."""
+neurodyn.autolfads.pbt.select for the same scores; a local Ray run whose trials ask for GPUs
+fails when torch sees none (no Ray cluster needed)."""
 
 import math
 
@@ -9,9 +10,9 @@ pytest.importorskip("ray.tune", reason="ray[tune] is not installed (pip install 
 
 from ray.tune.schedulers.pbt import _PBTTrialState  # noqa: E402
 
-from neurodyn.hpo.pbt import initial_hps, select  # noqa: E402
-from neurodyn.hpo.ray_backend import TournamentPBT  # noqa: E402
-from neurodyn.hpo.space import search_space  # noqa: E402
+from neurodyn.autolfads.pbt import initial_hps, select  # noqa: E402
+from neurodyn.autolfads.ray_backend import TournamentPBT  # noqa: E402
+from neurodyn.autolfads.space import search_space  # noqa: E402
 
 SPACE = search_space({
     "lr_init": {"low": 1e-5, "high": 0.02, "log": True, "init": 0.01, "explore_weight": 0.3},
@@ -60,3 +61,16 @@ def test_ray_scheduler_uses_the_shared_selection(scores):
 def test_no_tournament_during_burn_in():
     sched, _, _ = scheduler_with([3.0, 1.0, 2.0, 4.0], generation=0, burn_in=1)
     assert sched._quantiles() == ([], [])
+
+
+def test_local_ray_asking_for_gpus_without_one_fails_loudly(monkeypatch):
+    from neurodyn.autolfads.ray_backend import check_gpus
+    from neurodyn.train import device
+    from neurodyn.train.device import NoGPUError
+
+    monkeypatch.setattr(device, "cuda_available", lambda: False)
+    ray_cfg = {"address": None, "gpus_per_trial": 0.5}
+    with pytest.raises(NoGPUError, match="GPU"):
+        check_gpus({"ray": ray_cfg}, {"device": "auto"})
+    check_gpus({"ray": {**ray_cfg, "gpus_per_trial": 0}}, {"device": "auto"})  # CPU trials
+    check_gpus({"ray": {**ray_cfg, "address": "ray://head:10001"}}, {})  # trials check

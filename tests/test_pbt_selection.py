@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from neurodyn.autolfads.pbt import explore, initial_hps, select, tournament
+from neurodyn.autolfads.space import search_space
 from neurodyn.errors import InputError
-from neurodyn.hpo.pbt import explore, initial_hps, select, tournament
-from neurodyn.hpo.space import search_space
 
 PAPER_2019 = {  # Keshtkaran & Pandarinath 2019, Table 1 (summed-NLL units)
     "lr_init": {"low": 1e-5, "high": 0.02, "log": True, "init": 0.01, "explore_weight": 0.3},

@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821
 
 from neurodyn.autolfads.pipeline import collect_snakemake  # noqa: E402
-from neurodyn.hpo.plan import Schedule  # noqa: E402
+from neurodyn.autolfads.plan import Schedule  # noqa: E402
 from neurodyn.io.spikes import open_spikes  # noqa: E402
 from neurodyn.workflow import logged, run_provenance  # noqa: E402
 

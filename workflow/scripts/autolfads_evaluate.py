@@ -23,7 +23,7 @@ with logged(sm) as log:
     quiet_lightning()
     import torch
 
-    from neurodyn.hpo.member import load_member
+    from neurodyn.autolfads.member import load_member
 
     torch.set_num_threads(sm.threads)
     cfg, backend = sm.params.cfg, sm.wildcards.backend

@@ -5,9 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821
 
+from neurodyn.autolfads.generations import next_plan  # noqa: E402
 from neurodyn.autolfads.pipeline import read_json  # noqa: E402
-from neurodyn.hpo.generations import next_plan  # noqa: E402
-from neurodyn.hpo.plan import Schedule  # noqa: E402
+from neurodyn.autolfads.plan import Schedule  # noqa: E402
 from neurodyn.io.atomic import write_json  # noqa: E402
 from neurodyn.workflow import logged, run_provenance  # noqa: E402
 

@@ -53,20 +53,17 @@ def nlb_val_phase(ds: xr.Dataset, valid_fraction: float, seed: int) -> xr.Datase
     return out
 
 
-def real_nlb_dataset(folder: str | Path, name: str, cfg: Mapping[str, Any],
+def real_nlb_dataset(ds: xr.Dataset, path: str | Path, cfg: Mapping[str, Any],
                      seed: int) -> xr.Dataset:
-    """Read the NLB training NWB file of ``name`` from ``folder`` (the ``*train*`` file;
-    20 ms bins by default, −250…+450 ms around movement onset plus 200 ms forward)."""
-    from neurodyn.data.spikes.nwb import read_nlb_nwb
-
-    files = sorted(Path(folder).glob("*train*.nwb")) or sorted(
-        f for f in Path(folder).glob("*.nwb") if "test" not in f.name)
-    if len(files) != 1:
-        raise InputError(folder, "(folder)", f"expected one NLB training .nwb file, found "
-                         f"{[f.name for f in files]}")
-    ds = read_nlb_nwb(files[0], dataset=name, bin_width_s=float(cfg["bin_width_s"]),
-                      window_s=(-0.25, 0.45), forward_s=0.2, attrs={"study": "autolfads"})
-    return nlb_val_phase(ds, float(cfg["valid_fraction"]), seed)
+    """A converted NLB file (``results/data/nlb/<name>_<bin>ms.nc``, the shared NWB conversion)
+    in AutoLFADS's layout: NLB's "val" phase (config ``autolfads.real``)."""
+    for var in ("split", "heldout"):
+        if var not in ds:
+            raise InputError(path, var, "not a converted NLB file (no NLB trial splits or "
+                             "held-out neurons)")
+    out = nlb_val_phase(ds, float(cfg["valid_fraction"]), seed)
+    out.attrs["study"] = "autolfads"
+    return out
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import numpy as np
 import xarray as xr
 
 from neurodyn.autolfads.data import NLBSplit, nlb_split
+from neurodyn.autolfads.generations import chunk_ckpt, score_of
+from neurodyn.autolfads.plan import Schedule
 from neurodyn.errors import InputError
-from neurodyn.hpo.generations import chunk_ckpt, score_of
-from neurodyn.hpo.plan import Schedule
 from neurodyn.io.atomic import atomic_path
 from neurodyn.io.spikes import open_spikes
 
@@ -45,6 +45,19 @@ def lineage(population: Sequence[Sequence[Mapping[str, Any]]], member: int) -> l
     return chain
 
 
+def unreplaced_failures(population: Sequence[Sequence[Mapping[str, Any]]]) -> int:
+    """Failed member-generations that the next generation did not replace by a clone of
+    another member (the selection must replace every failed member)."""
+    count = 0
+    for gen, nxt in zip(population[:-1], population[1:], strict=False):
+        by_member = {int(r["member"]): r for r in nxt}
+        for r in gen:
+            m = int(r["member"])
+            if r["status"] != "ok" and (m not in by_member or by_member[m]["parent"] in (None, m)):
+                count += 1
+    return count
+
+
 def summarise(population: list[list[dict[str, Any]]]) -> dict[str, Any]:
     """Best member of the last generation, its lineage and the generation-0 comparison."""
     last = population[-1]
@@ -59,6 +72,7 @@ def summarise(population: list[list[dict[str, Any]]]) -> dict[str, Any]:
             "lineage_gen0_score": gen0[chain[0]], "own_gen0_score": gen0[best],
             "best_gen0_score": float(np.nanmin(gen0)),
             "failed_members": sum(r["status"] != "ok" for gen in population for r in gen),
+            "unreplaced_failures": unreplaced_failures(population),
             "member_generations": sum(len(gen) for gen in population)}
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from neurodyn.autolfads.pbt import initial_hps, select
+from neurodyn.autolfads.plan import Schedule, member_seed
+from neurodyn.autolfads.space import SearchSpace
 from neurodyn.errors import InputError
-from neurodyn.hpo.pbt import initial_hps, select
-from neurodyn.hpo.plan import Schedule, member_seed
-from neurodyn.hpo.space import SearchSpace
+
+if TYPE_CHECKING:  # torch-free at import: the selection jobs run without torch
+    from neurodyn.autolfads.member import MemberTask
 
 
 def initial_plan(space: SearchSpace, schedule: Schedule, seed: int) -> dict[str, Any]:
@@ -32,16 +35,15 @@ def plan_member(plan: Mapping[str, Any], member: int, path: str) -> Mapping[str,
     raise InputError(path, "members", f"no entry for member {member}")
 
 
-def run_chunk(plan: Mapping[str, Any], plan_path: str, members: Sequence[int],
-              schedule: Schedule, seed: int, parent_ckpt: Callable[[int], str],
-              train_one: Callable[..., Any]) -> list[dict[str, Any]]:
-    """Train ``members`` for the plan's generation with ``train_one(task)`` (returns a
-    MemberResult); ``parent_ckpt(p)`` is the path of member p's checkpoint of the previous
-    generation."""
-    from neurodyn.hpo.member import MemberTask
+def member_tasks(plan: Mapping[str, Any], plan_path: str, members: Sequence[int],
+                 schedule: Schedule, seed: int,
+                 parent_ckpt: Callable[[int], str]) -> list[tuple[MemberTask, str]]:
+    """The task (and the plan's reason) of each of ``members`` in the plan's generation;
+    ``parent_ckpt(p)`` is the path of member p's checkpoint of the previous generation."""
+    from neurodyn.autolfads.member import MemberTask
 
     g = int(plan["generation"])
-    records = []
+    tasks = []
     for m in members:
         entry = plan_member(plan, m, plan_path)
         parent = entry["parent"]
@@ -49,8 +51,8 @@ def run_chunk(plan: Mapping[str, Any], plan_path: str, members: Sequence[int],
                           seed=member_seed(seed, m, g), target_epochs=schedule.target_epochs(g),
                           parent=parent,
                           parent_ckpt=None if parent is None else parent_ckpt(int(parent)))
-        records.append({**train_one(task).to_json(), "reason": entry["reason"]})
-    return records
+        tasks.append((task, str(entry["reason"])))
+    return tasks
 
 
 def score_of(record: Mapping[str, Any]) -> float:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from neurodyn.hpo.space import SearchSpace
+from neurodyn.autolfads.space import SearchSpace
 
 MAX_EXPLORE_DRAWS = 100
 

@@ -1,13 +1,29 @@
-# AutoLFADS helpers (config, schedule, input functions, target list), included by
-# rules/autolfads.smk (kept apart so that file holds only rules).
-from neurodyn.hpo.plan import Schedule as AutolfadsSchedule  # noqa: E402  (torch-free)
+# AutoLFADS helpers (config, schedule, code versions, input functions, target list), included
+# by rules/autolfads.smk (kept apart so that file holds only rules).
+from neurodyn.autolfads.plan import Schedule as AutolfadsSchedule  # noqa: E402  (torch-free)
 
 AUTOLFADS = config.get("autolfads", {})
 AUTOLFADS_CODE = code_version(
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io",
-    "data/spikes", "models/lfads.py", "train", "eval/nlb.py", "hpo", "autolfads", "plots",
+    "data/spikes", "models/lfads.py", "models/lfads_data.py", "train", "eval/nlb.py",
+    "autolfads", "plots",
+)
+# What member training runs (the fit key's code: a figure or table edit retrains nothing).
+AUTOLFADS_TRAIN_CODE = code_version(
+    "__init__.py", "errors.py", "workflow.py", "io", "data/spikes", "models/lfads.py",
+    "models/lfads_data.py", "train", "autolfads/data.py", "autolfads/pipeline.py",
+    "autolfads/member.py", "autolfads/generations.py", "autolfads/plan.py",
+    "autolfads/pbt.py", "autolfads/space.py", "autolfads/ray_backend.py",
 )
 AUTOLFADS_ROOT = "results/autolfads"
+# Resumable member fit folders (neurodyn.train.runner): kept when a job fails, so a rerun
+# resumes from last.ckpt or reuses finished fits with the same key.
+AUTOLFADS_WORK = f"{AUTOLFADS_ROOT}/work"
+AUTOLFADS_BENCH = f"{AUTOLFADS_ROOT}/benchmarks"
+# The Ray job's environment follows the training rules' CPU/GPU choice (TRAIN_GPUS).
+AUTOLFADS_RAY_ENV = (
+    "../envs/autolfads-ray-gpu.yaml" if TRAIN_GPUS else "../envs/autolfads-ray.yaml"
+)
 
 
 def autolfads_schedule():
@@ -30,12 +46,9 @@ def autolfads_datasets():
     return list(AUTOLFADS.get("datasets", [])) + sorted(AUTOLFADS_REAL)
 
 
-def autolfads_real_folder(wildcards):
-    return AUTOLFADS_REAL[wildcards.nlb_dataset]
-
-
-def autolfads_real_files(wildcards):
-    return sorted(str(p) for p in Path(AUTOLFADS_REAL[wildcards.nlb_dataset]).glob("*.nwb"))
+def autolfads_real_file(wildcards):
+    """The shared NWB conversion (rules/spikes.smk) of a real NLB dataset."""
+    return nlb_spikes_path(wildcards.nlb_dataset, AUTOLFADS["real"]["bin_width_s"])
 
 
 def autolfads_pbt_root(wildcards):

@@ -5,7 +5,7 @@ as the Snakemake-native backend, driven by Ray Tune's ``PopulationBasedTraining`
   ``training_iteration`` counts generations; ``synch=True`` makes generations synchronous.
 * :class:`TournamentPBT` keeps Tune's scheduler machinery (pausing, checkpoint hand-over,
   restarting a clone from the winner's checkpoint with a new config) and replaces Tune's
-  quantile/perturbation rule by :func:`neurodyn.hpo.pbt.select`: binary tournament, bounded
+  quantile/perturbation rule by :func:`neurodyn.autolfads.pbt.select`: binary tournament, bounded
   multiplicative explore, burn-in, non-finite scores cloned. Its seeding is the Snakemake
   backend's, so both backends run the same population.
 * Local Ray by default (``num_cpus``, no dashboard), or an existing cluster (``address``; the
@@ -31,9 +31,10 @@ from ray import tune
 from ray.tune.experiment import Trial
 from ray.tune.schedulers import PopulationBasedTraining
 
-from neurodyn.hpo.pbt import initial_hps, select
-from neurodyn.hpo.plan import Schedule, member_seed
-from neurodyn.hpo.space import SearchSpace
+from neurodyn.autolfads.member import MEMBER_CKPT
+from neurodyn.autolfads.pbt import initial_hps, select
+from neurodyn.autolfads.plan import Schedule, member_seed
+from neurodyn.autolfads.space import SearchSpace
 from neurodyn.io.atomic import write_json
 
 SCORE = "score"
@@ -90,16 +91,22 @@ class TournamentPBT(PopulationBasedTraining):
 
 
 def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str, Any],
-                     seed: int, workroot: str) -> None:
-    """One Tune trial = one PBT member; one report per generation."""
+                     seed: int, storage: str, workdir: str, train_cfg: Mapping[str, Any],
+                     code: str) -> None:
+    """One Tune trial = one PBT member; one report per generation. Each generation trains
+    through :func:`neurodyn.autolfads.member.train_members` as a keyed fit under
+    ``workdir/gen{g}`` (reused by a rerun with the same key, resumed after a kill)."""
     import torch
 
+    from neurodyn.autolfads.member import MemberTask, member_runner, train_members
     from neurodyn.autolfads.pipeline import load_split
-    from neurodyn.hpo.member import MemberTask, train_member
+    from neurodyn.train.device import TrainSettings
     from neurodyn.train.runtime import quiet_lightning
 
     quiet_lightning()
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    # a trial given a GPU that torch cannot see fails (NoGPUError), never trains on CPU
+    settings = TrainSettings.from_config(train_cfg, gpus=int(cfg["ray"]["gpus_per_trial"] > 0))
     schedule = Schedule.from_config(cfg)
     member = int(config["member"])
     hps = {k: float(config[k]) for k in cfg["search_space"]}
@@ -109,39 +116,54 @@ def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str
     if start is not None:
         with start.as_directory() as d:
             meta = json.loads((Path(d) / "meta.json").read_text())
-            local = Path(workroot) / f"member{member}" / f"from_gen{meta['generation']}.ckpt"
+            local = Path(storage) / "handover" / f"member{member}" / \
+                f"from_gen{meta['generation']}.ckpt"
             local.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(d) / "member.ckpt", local)
         generation, parent, parent_ckpt = meta["generation"] + 1, meta["member"], str(local)
-    device = "gpu" if torch.cuda.is_available() and cfg["ray"]["gpus_per_trial"] > 0 else "cpu"
     while generation < schedule.generations:
         task = MemberTask(member=member, generation=generation, hps=hps,
                           seed=member_seed(seed, member, generation),
                           target_epochs=schedule.target_epochs(generation), parent=parent,
                           parent_ckpt=parent_ckpt)
-        work = Path(workroot) / f"member{member}" / f"gen{generation}"
-        result = train_member(task, split.train, split.valid, cfg["model"], cfg["batch_size"],
-                              cfg["metric"], work / "work", work / "member.ckpt", device)
-        record = {**result.to_json(), "reason": "ray"}
-        write_json(Path(workroot) / "records" / f"gen{generation}_member{member}.json", record)
+        runner = member_runner(Path(workdir) / f"gen{generation}", cfg, settings, code,
+                               data_path, label=f"ray member {member} gen {generation}")
+        [(record, ckpt)] = train_members(runner, [task], split.train, split.valid, cfg,
+                                         settings)
+        record = {**record, "reason": "ray"}
+        write_json(Path(storage) / "records" / f"gen{generation}_member{member}.json", record)
         with tempfile.TemporaryDirectory() as d:
-            shutil.copyfile(work / "member.ckpt", Path(d) / "member.ckpt")
+            shutil.copyfile(ckpt, Path(d) / "member.ckpt")
             (Path(d) / "meta.json").write_text(json.dumps({"generation": generation,
                                                            "member": member}))
-            score = result.score if math.isfinite(result.score) else math.inf
+            score = record["score"] if record["score"] is not None else math.inf
             tune.report({SCORE: score, "generation": generation,
                          "record": json.dumps(record)},
                         checkpoint=tune.Checkpoint.from_directory(d))
-        parent, parent_ckpt = member, str(work / "member.ckpt")
+        parent, parent_ckpt = member, str(ckpt)
         generation += 1
 
 
+def check_gpus(cfg: Mapping[str, Any], train_cfg: Mapping[str, Any]) -> None:
+    """A local Ray run whose trials ask for GPUs fails here when torch sees none (on a cluster
+    the trials check on their own node)."""
+    from neurodyn.train.device import resolve_device
+
+    rcfg = cfg["ray"]
+    if rcfg["gpus_per_trial"] > 0 and not rcfg["address"]:
+        resolve_device(str(train_cfg.get("device", "auto")), gpus=1)
+
+
 def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed: int,
-                storage: str) -> tuple[list[list[dict[str, Any]]], Path, list[dict[str, Any]]]:
+                storage: str, workdir: str, train_cfg: Mapping[str, Any], code: str
+                ) -> tuple[list[list[dict[str, Any]]], Path, list[dict[str, Any]]]:
     """Run the population under Tune; return every (generation × member) record, the path of
-    the best final member's checkpoint (copied under ``storage``) and Tune's selections."""
+    the best final member's checkpoint and Tune's selections. ``storage`` (Tune's own files)
+    starts over every run; member fits live under ``workdir`` (keyed, reused when unchanged).
+    """
     import ray
 
+    check_gpus(cfg, train_cfg)
     schedule = Schedule.from_config(cfg)
     rcfg = cfg["ray"]
     storage_path = Path(storage).resolve()
@@ -165,8 +187,9 @@ def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed
         scheduler = TournamentPBT(space, schedule.burn_in_generations, seed)
         trainable = tune.with_resources(
             tune.with_parameters(member_trainable, data_path=str(Path(data_path).resolve()),
-                                 cfg=dict(cfg), seed=seed,
-                                 workroot=str(storage_path / "members")),
+                                 cfg=dict(cfg), seed=seed, storage=str(storage_path),
+                                 workdir=str(Path(workdir).resolve()),
+                                 train_cfg=dict(train_cfg), code=code),
             {"cpu": rcfg["cpus_per_trial"], "gpu": rcfg["gpus_per_trial"]})
         tuner = tune.Tuner(
             trainable, param_space=param_space,
@@ -178,7 +201,7 @@ def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed
         errors = [str(r.error) for r in grid if r.error is not None]
         if errors:
             raise RuntimeError("Ray Tune trials failed: " + "; ".join(errors))
-        records = storage_path / "members" / "records"
+        records = storage_path / "records"
         population: list[list[dict[str, Any]]] = []
         for g in range(schedule.generations):
             gen = []
@@ -192,8 +215,8 @@ def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed
         final = population[-1]
         best = min(range(len(final)), key=lambda m: final[m]["score"]
                    if final[m]["score"] is not None else math.inf)
-        best_ckpt = storage_path / "members" / f"member{best}" / \
-            f"gen{schedule.generations - 1}" / "member.ckpt"
+        best_ckpt = Path(workdir) / f"gen{schedule.generations - 1}" / final[best]["fit_id"] / \
+            final[best]["fit_key"] / MEMBER_CKPT
         return population, best_ckpt, scheduler.selections
     finally:
         ray.shutdown()

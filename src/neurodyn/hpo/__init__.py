@@ -1,1 +1,0 @@
-"""Hyperparameter optimisation: population based training (Snakemake-native and Ray Tune)."""
