@@ -11,7 +11,7 @@ rule zapbench_data:
         zapbench=zapbench_params("source", "data", "benchmark", "real"),
         contexts=zapbench_contexts(),
         seed=config["seed"],
-        code=ZAPBENCH_CODE,
+        code=ZAPBENCH_DATA_CODE,
     log:
         "logs/zapbench/data/specimen{specimen}.log",
     conda:
@@ -29,15 +29,19 @@ rule zapbench_trace:
         family="trace",
         runs=lambda wc: zapbench_grid.chunk(ZAPBENCH, "trace", int(wc.chunk)),
         zapbench=zapbench_params("source", "data", "benchmark", "real", "trace"),
+        # resumable fit folders of the shared fit runner (fit/key/result.json, last.ckpt):
+        # written outside the declared outputs on purpose, so they survive a failed job
         workdir=f"{ZAPBENCH_OUT}/work/trace",
-        code=ZAPBENCH_CODE,
+        code=ZAPBENCH_FIT_CODE,
     threads: 1
     resources:
-        gpu=0,
+        gpu=TRAIN_GPUS,
     log:
         "logs/zapbench/fits/trace/chunk{chunk}.log",
+    benchmark:
+        f"{ZAPBENCH_OUT}/benchmarks/trace/chunk{{chunk}}.tsv"
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/zapbench_fit.py"
 
@@ -52,15 +56,19 @@ rule zapbench_unet:
         family="unet",
         runs=lambda wc: zapbench_grid.chunk(ZAPBENCH, "unet", int(wc.chunk)),
         zapbench=zapbench_params("source", "data", "benchmark", "real", "unet"),
+        # resumable fit folders of the shared fit runner (fit/key/result.json, last.ckpt):
+        # written outside the declared outputs on purpose, so they survive a failed job
         workdir=f"{ZAPBENCH_OUT}/work/unet",
-        code=ZAPBENCH_CODE,
+        code=ZAPBENCH_FIT_CODE,
     threads: 1
     resources:
-        gpu=0,
+        gpu=TRAIN_GPUS,
     log:
         "logs/zapbench/fits/unet/chunk{chunk}.log",
+    benchmark:
+        f"{ZAPBENCH_OUT}/benchmarks/unet/chunk{{chunk}}.tsv"
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/zapbench_fit.py"
 
@@ -96,6 +104,10 @@ rule zapbench_tables:
                         category="ZAPBench", subcategory="tables",
                         labels={"table": "qualitative findings"}),
         findings_md=f"{ZAPBENCH_OUT}/tables/findings.md",
+        **{
+            f"{name}_provenance": f"{ZAPBENCH_OUT}/tables/{name}.provenance.json"
+            for name in ZAPBENCH_TABLES
+        },
     params:
         zapbench=ZAPBENCH,
         code=ZAPBENCH_CODE,
@@ -144,6 +156,7 @@ rule zapbench_published:
                       labels={"figure": "published results beside ours"}),
         table=f"{ZAPBENCH_OUT}/tables/published.csv",
         table_md=f"{ZAPBENCH_OUT}/tables/published.md",
+        table_provenance=f"{ZAPBENCH_OUT}/tables/published.provenance.json",
     params:
         zapbench=ZAPBENCH,
         code=ZAPBENCH_CODE,

@@ -2,12 +2,25 @@
 from neurodyn.zapbench import grid as zapbench_grid  # noqa: E402  (torch-free)
 
 ZAPBENCH = config.get("zapbench", {})
-ZAPBENCH_ON = bool(ZAPBENCH.get("enabled", False))
+ZAPBENCH_ON = bool(ZAPBENCH)  # configured; zapbench.enabled only picks rule all (Snakefile)
 if ZAPBENCH_ON:
     zapbench_grid.check(ZAPBENCH)
-ZAPBENCH_CODE = code_version(
+# Package code per group of jobs (editing it reruns them; the fit code also keys each fit).
+_ZB_CORE = ("__init__.py", "errors.py", "provenance.py", "workflow.py", "io/__init__.py",
+            "io/atomic.py", "zapbench/__init__.py", "zapbench/benchmark.py",
+            "zapbench/dataset.py", "zapbench/grid.py")
+ZAPBENCH_DATA_CODE = code_version(
+    *_ZB_CORE, "zapbench/synthetic.py", "zapbench/real.py", "zapbench/prepare.py",
+)
+ZAPBENCH_FIT_CODE = code_version(
+    *_ZB_CORE, "digest.py", "train/__init__.py", "train/callbacks.py", "train/device.py",
+    "train/runner.py", "train/runtime.py", "train/trainer.py", "zapbench/metrics.py",
+    "zapbench/trace_models.py", "zapbench/unet.py", "zapbench/fit.py", "zapbench/runs.py",
+    "zapbench/jobs.py",
+)
+ZAPBENCH_CODE = code_version(  # tables and figures
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "plots",
-    "train/runtime.py", "zapbench",
+    "zapbench",
 )
 ZAPBENCH_OUT = "results/zapbench"
 ZAPBENCH_TABLES = ("per_step", "table1", "table2", "table3", "findings")

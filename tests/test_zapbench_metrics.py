@@ -7,6 +7,7 @@ import pytest
 import torch
 from zapbench_helpers import tiny_recording, zapbench_config
 
+from neurodyn.train.device import TrainSettings
 from neurodyn.zapbench.metrics import (
     average_conditions,
     condition_step_mae,
@@ -17,6 +18,8 @@ from neurodyn.zapbench.metrics import (
 from neurodyn.zapbench.results import per_step_frame
 from neurodyn.zapbench.runs import evoked_response, run_trace
 from neurodyn.zapbench.trace_models import MeanBaseline
+
+CPU = TrainSettings(device="cpu")
 
 
 def test_mae_order_neurons_windows_conditions():
@@ -59,7 +62,7 @@ def test_mean_and_last_value_equal_numpy(tmp_path):
     z = zapbench_config()
     bench, h = data.benchmark, data.benchmark.horizon
     for name, window in (("mean", 4), ("last", 1)):
-        rec = run_trace(data, name, 4, 0, False, z["trace"])
+        rec = run_trace(data, name, 4, 0, False, z["trace"], settings=CPU)
         for k in bench.train_conditions:
             starts = bench.window_starts(k, "test", 4)
             pred = np.stack([np.repeat(data.traces[s + 4 - window : s + 4].mean(axis=0,
@@ -99,7 +102,14 @@ def test_stimulus_baseline_uses_no_scored_frames(tmp_path):
 def test_trained_model_is_deterministic_and_learns(tmp_path):
     data = tiny_recording(tmp_path)
     z = zapbench_config()
-    a = run_trace(data, "linear", 4, 0, False, z["trace"])
-    b = run_trace(data, "linear", 4, 0, False, z["trace"])
+    cfg = {**z["trace"], "train": {**z["trace"]["train"], "max_steps": 200, "val_every": 20,
+                                   "patience": 100, "lr": 1.0e-2}}
+    a = run_trace(data, "linear", 4, 0, False, cfg, settings=CPU, workdir=tmp_path / "a")
+    b = run_trace(data, "linear", 4, 0, False, cfg, settings=CPU, workdir=tmp_path / "b")
     assert json.dumps(a["metrics"]) == json.dumps(b["metrics"])  # NaN-safe comparison
+    assert json.dumps(a["fit"]) == json.dumps(b["fit"])
     assert a["fit"]["steps"] > 0
+    assert a["fit"]["best_val"] < a["fit"]["initial_val"] - 1e-3  # the validation loss fell
+    mean = run_trace(data, "mean", 4, 0, False, cfg, settings=CPU)
+    mae = [np.mean([c["mae"] for c in r["metrics"]["test"].values()]) for r in (a, mean)]
+    assert mae[0] < mae[1]  # and it beats the mean baseline it starts from

@@ -128,3 +128,5 @@ def test_published_figure_and_table(tmp_path):
     table = pd.read_csv(out["table"])
     assert set(table["source"]) == {"published (combined.json)"}
     assert out["figure"].stat().st_size > 10_000
+    assert json.loads((tmp_path / "published.provenance.json").read_text()) == {
+        "neurodyn_version": "test"}  # the sidecar rule zapbench_published declares

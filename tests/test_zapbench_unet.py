@@ -7,6 +7,7 @@ import pytest
 import torch
 from zapbench_helpers import tiny_recording, zapbench_config
 
+from neurodyn.train.device import TrainSettings
 from neurodyn.zapbench.fit import FitConfig, fit
 from neurodyn.zapbench.grid import unet_settings
 from neurodyn.zapbench.runs import VideoSource, run_unet, unet_forecast
@@ -16,7 +17,11 @@ from neurodyn.zapbench.unet import (
     UNetConfig,
     VideoUNet,
     lead_time_embedding,
+    pool_xy,
+    upsample_xy,
 )
+
+CPU = TrainSettings(device="cpu")
 
 
 def _randomise_film(model: torch.nn.Module) -> None:
@@ -70,20 +75,46 @@ def test_forecast_is_causal_in_time(tmp_path, direct):
     _randomise_film(model)
     starts = torch.tensor([20, 30])
     with torch.no_grad():
-        base = unet_forecast(model, VideoSource(data, settings), starts, 4, 8)
+        base = unet_forecast(model, VideoSource(data, settings, "cpu"), starts, 4, 8)
         future = data.video.copy()
         future[24:] += 5.0  # every frame from the first target of window 20 on
         from dataclasses import replace
-        after = unet_forecast(model, VideoSource(replace(data, video=future), settings),
+        after = unet_forecast(model, VideoSource(replace(data, video=future), settings, "cpu"),
                               starts[:1], 4, 8)
-        first = unet_forecast(model, VideoSource(data, settings), starts[:1], 4, 8)
+        first = unet_forecast(model, VideoSource(data, settings, "cpu"), starts[:1], 4, 8)
         np.testing.assert_allclose(after.numpy(), first.numpy(), rtol=1e-5, atol=1e-6)
         past = data.video.copy()
         past[23] += 5.0  # the last context frame of window 20 does enter
-        changed = unet_forecast(model, VideoSource(replace(data, video=past), settings),
+        changed = unet_forecast(model, VideoSource(replace(data, video=past), settings, "cpu"),
                                 starts[:1], 4, 8)
     assert float((changed - first).abs().max()) > 1e-3
     assert base.shape == (2, 8, data.n_neurons)
+
+
+@pytest.mark.parametrize("xy", [(8, 8), (5, 7), (1, 6), (3, 1)])
+def test_pooling_and_upsampling_equal_torch_ops(xy):
+    """The reshape-based pooling/upsampling (deterministic gradients on CUDA) compute what
+    avg_pool3d(ceil_mode) and nearest interpolation compute, values and gradients."""
+    import torch.nn.functional as F
+
+    x, y = xy
+    h = torch.randn(2, 3, 2, x, y, requires_grad=True)
+    kernel = (1, min(2, x), min(2, y))
+    ours, ref = pool_xy(h), F.avg_pool3d(h, kernel, ceil_mode=True)
+    torch.testing.assert_close(ours, ref)
+    g = torch.randn_like(ref)
+    grads = [torch.autograd.grad(out, h, g)[0] for out in (ours, ref)]
+    torch.testing.assert_close(*grads)
+    small = torch.randn(*ref.shape, requires_grad=True)
+    for size in ((2, x, y), (2, 4 * ref.shape[3], 2 * ref.shape[4])):
+        ours = upsample_xy(small, size)
+        ref_up = F.interpolate(small, size=size, mode="nearest")
+        torch.testing.assert_close(ours, ref_up)
+        g = torch.randn_like(ref_up)
+        torch.testing.assert_close(torch.autograd.grad(ours, small, g)[0],
+                                   torch.autograd.grad(ref_up, small, g)[0])
+    with pytest.raises(ValueError, match="whole factors"):
+        upsample_xy(torch.zeros(1, 1, 1, 4, 4), (1, 21, 8))  # not voxel i // 6
 
 
 def test_coarse_input_gives_full_resolution_output():
@@ -97,43 +128,89 @@ def test_unet_variants_run_and_mask_input(tmp_path):
     extra = tiny_recording(tmp_path, seed=1)
     z = zapbench_config()
     u = z["unet"]
-    masked = VideoSource(data, unet_settings(u["model"], {"input_mask": "segments"}))
+    masked = VideoSource(data, unet_settings(u["model"], {"input_mask": "segments"}), "cpu")
     assert float(masked.inp[:, data.segmentation == 0].abs().max()) == 0.0
     for variant, spec in {"pretrain1": {"pretrain_specimens": 1, "loss": "trace"},
                           "base": {"holdout": True}}.items():
         rec = run_unet(data, [extra], variant, unet_settings(u["model"], spec), 4, 0, u,
-                       tmp_path / variant)
+                       train=CPU, workdir=tmp_path / variant)
         assert set(rec["metrics"]) == ({"test", "test_holdout"} if variant == "base"
                                        else {"test"})
         curve = rec["metrics"]["test"]["condition 0"]["mae"]
         assert len(curve) == 8 and np.isfinite(curve).all()
-    assert "pretrain" in rec["fit"] or variant == "base"
+        if variant == "base":
+            assert "pretrain" not in rec["fit"]
+        else:
+            assert rec["fit"]["pretrain"]["steps"] == u["pretrain_steps"]
+            assert (tmp_path / variant / "pretrain" / "last.ckpt").is_file()
+        assert rec["fit"]["steps"] == u["train"]["max_steps"]
+        assert (tmp_path / variant / "train" / "metrics.csv").is_file()
 
 
-def test_fit_resumes_from_checkpoint(tmp_path: Path):
-    def make():
-        torch.manual_seed(0)
-        return torch.nn.Linear(3, 1)
-
-    x = torch.randn(64, 3)
+def _toy_problem():
+    x = torch.randn(64, 3, generator=torch.Generator().manual_seed(5))
     y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+    calls = {"n": 0, "kill_after": None}
 
     def train_loss(m, gen):
+        calls["n"] += 1
+        if calls["kill_after"] is not None and calls["n"] > calls["kill_after"]:
+            raise RuntimeError("job killed")
         idx = torch.randint(64, (8,), generator=gen)
         return (m(x[idx]) - y[idx]).abs().mean()
 
     def val_loss(m):
-        return float((m(x) - y).abs().mean())
+        with torch.no_grad():
+            return float((m(x) - y).abs().mean())
 
-    cfg = FitConfig(max_steps=40, val_every=10, patience=100, lr=0.05)
-    full = make()
-    fit(full, train_loss, val_loss, cfg, seed=1)
-    part = make()
-    ckpt = tmp_path / "fit.pt"
-    fit(part, train_loss, val_loss, FitConfig(max_steps=20, val_every=10, patience=100,
-                                              lr=0.05), seed=1, checkpoint=ckpt)
-    resumed = make()
-    res = fit(resumed, train_loss, val_loss, cfg, seed=1, checkpoint=ckpt)
-    assert res.steps == 40
+    return train_loss, val_loss, calls
+
+
+def _linear():
+    torch.manual_seed(0)
+    return torch.nn.Linear(3, 1)
+
+
+def test_fit_learns_and_keeps_the_best_weights():
+    train_loss, val_loss, _ = _toy_problem()
+    model = _linear()
+    res = fit(model, train_loss, val_loss, FitConfig(max_steps=60, val_every=10, patience=100,
+                                                     lr=0.05), seed=1, settings=CPU)
+    assert [s for s, _ in res.history] == [0, 10, 20, 30, 40, 50, 60]
+    assert res.best_val < 0.5 * res.initial_val  # the loss fell
+    assert res.best_val == min(v for _, v in res.history)
+    assert val_loss(model) == pytest.approx(res.best_val)  # best weights restored
+
+
+def test_fit_stops_early_and_keeps_initial_weights_when_nothing_helps():
+    train_loss, val_loss, _ = _toy_problem()
+    model = _linear()
+    before = [p.detach().clone() for p in model.parameters()]
+    res = fit(model, train_loss, lambda m: 1.0, FitConfig(max_steps=100, val_every=10,
+                                                         patience=3, lr=0.05),
+              seed=1, settings=CPU)
+    assert res.stopped_early and res.steps == 30 and res.best_step == 0
+    for a, b in zip(before, model.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_fit_resumes_a_killed_job_exactly(tmp_path: Path):
+    cfg = FitConfig(max_steps=45, val_every=10, patience=100, lr=0.05, schedule="cosine")
+    train_loss, val_loss, calls = _toy_problem()
+    full = _linear()
+    res_full = fit(full, train_loss, val_loss, cfg, seed=1, settings=CPU,
+                   workdir=tmp_path / "full")
+    calls.update(n=0, kill_after=25)  # dies in round 3, after two checkpoints
+    with pytest.raises(RuntimeError, match="job killed"):
+        fit(_linear(), train_loss, val_loss, cfg, seed=1, settings=CPU,
+            workdir=tmp_path / "part")
+    assert (tmp_path / "part" / "last.ckpt").is_file()
+    calls.update(kill_after=None)
+    resumed = _linear()
+    res = fit(resumed, train_loss, val_loss, cfg, seed=1, settings=CPU,
+              workdir=tmp_path / "part")
+    assert res.steps == 45 and res.history == res_full.history
     for a, b in zip(full.parameters(), resumed.parameters(), strict=True):
         torch.testing.assert_close(a, b)
+    rows = (tmp_path / "part" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1.0", "2.0", "3.0", "4.0", "5.0"]

@@ -1,25 +1,37 @@
-"""The training loop shared by trace models and the UNet (plain PyTorch, step-based).
+"""The step-based training of trace models and the UNet, on the shared Lightning trainer.
 
-AdamW on an MAE loss; validation every ``val_every`` steps (and before the first step);
-early stopping on the validation loss (patience in validations, minimum improvement);
-the best-validation weights are returned. After each validation the full state is written
-to ``checkpoint`` (atomically), so a killed job resumes where it stopped.
+AdamW on an MAE loss; the learning rate follows ``FitConfig.lr_at(step)`` (constant or
+cosine); validation before the first step and every ``val_every`` steps (and at
+``max_steps``); early stopping on the validation loss (patience in validations, minimum
+improvement); the best-validation weights (the initial ones included) are returned.
+
+One Lightning "epoch" is one validation round of ``val_every`` steps, so the shared trainer's
+``last.ckpt`` (the resume point), ``metrics.csv`` row and progress line come once per round.
+Window sampling uses a seeded ``torch.Generator`` whose state travels in the checkpoint, so a
+resumed fit draws the same batches as an uninterrupted one. The best weights are kept by the
+module (and its checkpoint), not by a ``best.ckpt``: the initial weights can be the best.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import math
-import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lightning as L
 import torch
 from torch import Tensor, nn
 
-from neurodyn.train.runtime import load_weights
+from neurodyn.train.device import TrainSettings
+from neurodyn.train.trainer import fit_resumable, make_trainer
+
+log = logging.getLogger("neurodyn")
+STATE = "zapbench_fit"
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,11 @@ class FitConfig:
         low = self.lr * self.final_lr_factor
         return low + 0.5 * (self.lr - low) * (1 + math.cos(math.pi * progress))
 
+    @property
+    def rounds(self) -> int:
+        """Validation rounds after the initial one (Lightning epochs)."""
+        return -(-self.max_steps // self.val_every)
+
 
 @dataclass
 class FitResult:
@@ -56,61 +73,142 @@ class FitResult:
     stopped_early: bool
     history: list[tuple[int, float]]
 
+    @property
+    def initial_val(self) -> float:
+        """Validation loss before the first step."""
+        return self.history[0][1]
 
-def _save(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+
+class _Steps(torch.utils.data.Dataset):
+    """``n`` placeholder batches: the training loss draws its own windows."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+def _loader(n: int) -> torch.utils.data.DataLoader:
+    return torch.utils.data.DataLoader(_Steps(n), batch_size=None, shuffle=False)
+
+
+class StepFit(L.LightningModule):
+    """Wraps ``model`` with a sampling training loss and a validation loss."""
+
+    def __init__(self, model: nn.Module, train_loss: Callable[[nn.Module, torch.Generator],
+                                                              Tensor],
+                 val_loss: Callable[[nn.Module], float], cfg: FitConfig, seed: int,
+                 label: str = "") -> None:
+        super().__init__()
+        self.model, self.cfg, self.label = model, cfg, label
+        self._train_loss, self._val_loss = train_loss, val_loss
+        self.gen = torch.Generator().manual_seed(int(seed))
+        self.history: list[tuple[int, float]] = []
+        self.best_val, self.best_step, self.bad = math.inf, 0, 0
+        self.best_state: dict[str, Tensor] | None = None
+        self._val = math.nan
+
+    # ---------------------------------------------------------------- data and optimiser
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
+        """The steps of the current round (reloaded every round; the last may be short)."""
+        done = self.current_epoch * self.cfg.val_every
+        return _loader(max(min(self.cfg.val_every, self.cfg.max_steps - done), 1))
+
+    def val_dataloader(self) -> torch.utils.data.DataLoader:
+        return _loader(1)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr,
+                                 weight_decay=self.cfg.weight_decay)
+
+    # ---------------------------------------------------------------- steps
+    def validate_initial(self) -> None:
+        """Validate the initial weights (step 0) of a fresh fit."""
+        if self.history:
+            return
+        self.model.eval()
+        with torch.no_grad():
+            self._record(0, float(self._val_loss(self.model)))
+        self.model.train()
+        log.info("%s step 0/%d val_loss %.4g", self.label, self.cfg.max_steps,
+                 self.history[0][1])
+
+    def on_train_start(self) -> None:
+        self.validate_initial()
+        if self.bad >= self.cfg.patience:  # resumed after it had stopped early
+            self.trainer.should_stop = True
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        for group in self.trainer.optimizers[0].param_groups:
+            group["lr"] = self.cfg.lr_at(self.global_step)
+
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        loss = self._train_loss(self.model, self.gen)
+        self.log("train_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=1)
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._val = float(self._val_loss(self.model))
+        self.log("val_loss", self._val, batch_size=1)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            return
+        self._record(self.global_step, self._val)
+        if self.bad >= self.cfg.patience:
+            self.trainer.should_stop = True
+
+    def _record(self, step: int, val: float) -> None:
+        self.history.append((step, val))
+        if val < self.best_val - self.cfg.min_delta:
+            self.best_val, self.best_step, self.bad = val, step, 0
+            self.best_state = copy.deepcopy(self.model.state_dict())
+        else:
+            self.bad += 1
+
+    # ---------------------------------------------------------------- checkpoint state
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[STATE] = {"generator": self.gen.get_state(),
+                             "history": [list(h) for h in self.history],
+                             "best_val": self.best_val, "best_step": self.best_step,
+                             "bad": self.bad, "best_model": self.best_state}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint[STATE]
+        self.gen.set_state(state["generator"])
+        self.history = [(int(s), float(v)) for s, v in state["history"]]
+        self.best_val, self.best_step = float(state["best_val"]), int(state["best_step"])
+        self.bad, self.best_state = int(state["bad"]), state["best_model"]
+
+    def result(self) -> FitResult:
+        steps = self.history[-1][0] if self.history else 0
+        return FitResult(best_val=self.best_val, best_step=self.best_step, steps=steps,
+                         stopped_early=self.bad >= self.cfg.patience
+                         and steps < self.cfg.max_steps, history=list(self.history))
 
 
 def fit(model: nn.Module, train_loss: Callable[[nn.Module, torch.Generator], Tensor],
         val_loss: Callable[[nn.Module], float], cfg: FitConfig, seed: int,
-        checkpoint: Path | None = None) -> FitResult:
-    """Train ``model`` in place; on return it holds the best-validation weights."""
-    gen = torch.Generator().manual_seed(int(seed))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    step, bad, history = 0, 0, []
-    best_val, best_step, best_state = math.inf, 0, None
-    if checkpoint is not None and checkpoint.exists():
-        state = load_weights(checkpoint)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
-        step, bad = int(state["step"]), int(state["bad"])
-        best_val, best_step = float(state["best_val"]), int(state["best_step"])
-        best_state = state["best_model"]
-        history = [tuple(h) for h in state["history"]]
-    while True:
-        due = step % cfg.val_every == 0 or step >= cfg.max_steps
-        if due and (not history or history[-1][0] != step):  # not yet validated (resume)
-            model.eval()
-            with torch.no_grad():
-                val = float(val_loss(model))
-            model.train()
-            history.append((step, val))
-            if val < best_val - cfg.min_delta:
-                best_val, best_step, bad = val, step, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                bad += 1
-            if checkpoint is not None:
-                _save(checkpoint, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "generator": gen.get_state(), "step": step, "bad": bad,
-                                   "best_val": best_val, "best_step": best_step,
-                                   "best_model": best_state, "history": history})
-        if bad >= cfg.patience or step >= cfg.max_steps:
-            break
-        for group in opt.param_groups:
-            group["lr"] = cfg.lr_at(step)
-        loss = train_loss(model, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return FitResult(best_val=best_val, best_step=best_step, steps=step,
-                     stopped_early=bad >= cfg.patience and step < cfg.max_steps,
-                     history=history)
+        settings: TrainSettings, workdir: Path | None = None, label: str = "") -> FitResult:
+    """Train ``model`` in place with the shared trainer; on return it holds the
+    best-validation weights, on ``settings.device``, in eval mode. With ``workdir`` the fit
+    checkpoints there every round and resumes from its ``last.ckpt``."""
+    module = StepFit(model, train_loss, val_loss, cfg, seed, label)
+    if cfg.max_steps == 0:  # nothing to train: the initial weights, validated once
+        module.to(settings.device)
+        module.validate_initial()
+    else:
+        trainer, _ = make_trainer(settings, max_epochs=cfg.rounds,
+                                  workdir=workdir, label=label,
+                                  reload_dataloaders_every_n_epochs=1, log_every_n_steps=1)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            fit_resumable(trainer, module, workdir)
+    if module.best_state is not None:
+        model.load_state_dict(module.best_state)
+    model.to(settings.device).eval()
+    return module.result()

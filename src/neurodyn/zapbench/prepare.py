@@ -1,4 +1,5 @@
-"""Workflow steps of the ZAPBench study (called by the thin scripts in workflow/scripts)."""
+"""The study's recordings: a synthetic specimen or a real sub-crop, as NetCDF (rule
+zapbench_data; training jobs are in ``jobs``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from neurodyn.errors import InputError
-from neurodyn.io.atomic import write_json
 from neurodyn.zapbench.benchmark import Benchmark, miniature_benchmark
 from neurodyn.zapbench.dataset import to_dataset, write_video_dataset
-from neurodyn.zapbench.grid import unet_settings
 from neurodyn.zapbench.synthetic import COVARIATES, GeneratorConfig, generate, segment_means
 
 
@@ -68,46 +67,3 @@ def write_recording(z: Mapping[str, Any], specimen: int, seed: int, out: str | P
                                            "generator": json.dumps(z["data"]["generator"],
                                                                    sort_keys=True)})
     write_video_dataset(ds, out)
-
-
-def fit_key(z: Mapping[str, Any], kind: str, run: Mapping[str, Any]) -> dict[str, Any]:
-    """Everything a fit's result depends on (its cache key in the work folder)."""
-    common = {"data": z["data"], "benchmark": z["benchmark"], "source": z["source"],
-              "real": z.get("real")}
-    if kind == "trace":
-        t = z["trace"]
-        return {**common, "hyper": t["hyper"], "train": t["train"]}
-    u = z["unet"]
-    return {**common, "model": u["model"], "train": u["train"], "val_pairs": u["val_pairs"],
-            "eval_batch": u["eval_batch"], "pretrain_steps": u["pretrain_steps"],
-            "variant": u["variants"][run["variant"]]}
-
-
-def fit_chunk(kind: str, runs: Sequence[Mapping[str, Any]], z: Mapping[str, Any],
-              main: str, extras: Sequence[str], workdir: Path, gpus: int, out: str,
-              prov: Mapping[str, Any]) -> None:
-    """Run the chunk's fits (resuming finished ones) and write their records."""
-    from neurodyn.train.runtime import accelerator
-    from neurodyn.zapbench.dataset import open_video_dataset
-    from neurodyn.zapbench.runs import run_chunk, run_trace, run_unet
-
-    device = "cuda" if accelerator(int(gpus)) == "gpu" else "cpu"
-    data = open_video_dataset(main)
-    long_context = int(z["benchmark"]["long_context"])
-    if kind == "trace":
-        def execute(run: dict[str, Any], ckpt: Path) -> dict[str, Any]:
-            return run_trace(data, run["model"], run["context"], run["seed"],
-                             run["context"] >= long_context, z["trace"], ckpt / "fit.pt")
-    else:
-        extra_data = [open_video_dataset(p) for p in extras]
-
-        def execute(run: dict[str, Any], ckpt: Path) -> dict[str, Any]:
-            settings = unet_settings(z["unet"]["model"], z["unet"]["variants"][run["variant"]])
-            return run_unet(data, extra_data, run["variant"], settings, run["context"],
-                            run["seed"], z["unet"], ckpt, device=device)
-    recording = {"generator_seed": data.attrs.get("generator_seed")}  # follows config seed
-    records = run_chunk([{**run, "key": {**fit_key(z, kind, run), **recording}}
-                         for run in runs],
-                        lambda run, ckpt: execute({k: v for k, v in run.items() if k != "key"},
-                                                  ckpt), workdir)
-    write_json(out, [{**r, "provenance": _flat(prov)} for r in records])

@@ -1,17 +1,12 @@
 """One fit = train (if the model learns) + evaluate on test and holdout, as a JSON record.
 
-Trace models and UNet variants share the windowing (``gather``), the training loop
-(``fit``) and the evaluation (``evaluate_predictor``). ``run_chunk`` runs several fits in one
-process and keeps finished fits and training checkpoints in a work folder, so a killed job
-resumes.
+Trace models and UNet variants share the windowing (``gather``), the training (``fit``, on
+the shared Lightning trainer) and the evaluation (``evaluate_predictor``). ``jobs`` runs a
+chunk of them through the shared fit runner.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,10 +15,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from neurodyn.io.atomic import write_json
+from neurodyn.train.device import TrainSettings
 from neurodyn.zapbench.dataset import VideoData
-from neurodyn.zapbench.fit import FitConfig, fit
-from neurodyn.zapbench.grid import unet_settings  # noqa: F401  (re-exported)
+from neurodyn.zapbench.fit import FitConfig, FitResult, fit
 from neurodyn.zapbench.metrics import score_condition
 from neurodyn.zapbench.trace_models import build_trace_model
 from neurodyn.zapbench.unet import SegmentAverager, UNetConfig, VideoUNet, count_parameters
@@ -107,12 +101,19 @@ def _batched(fn: Callable[[np.ndarray], Tensor], starts: np.ndarray, batch: int)
                                for i in range(0, len(starts), batch)])
 
 
+def _fit_info(res: FitResult) -> dict[str, Any]:
+    return {"initial_val": res.initial_val, "best_val": res.best_val,
+            "best_step": res.best_step, "steps": res.steps, "stopped_early": res.stopped_early}
+
+
 def run_trace(data: VideoData, name: str, context: int, seed: int, long_context: bool,
-              cfg: dict[str, Any], checkpoint: Path | None = None) -> dict[str, Any]:
-    """Train (if learnable) and evaluate one trace model."""
+              cfg: dict[str, Any], *, settings: TrainSettings, workdir: Path | None = None,
+              label: str = "") -> dict[str, Any]:
+    """Train (if learnable) and evaluate one trace model; ``workdir`` holds its checkpoints."""
     torch.manual_seed(int(seed))
-    horizon = data.benchmark.horizon
-    traces, cov = torch.from_numpy(data.traces), torch.from_numpy(data.covariates)
+    horizon, device = data.benchmark.horizon, settings.device
+    traces = torch.from_numpy(data.traces).to(device)
+    cov = torch.from_numpy(data.covariates).to(device)
     fit_info: dict[str, Any] = {}
     if name == "stimulus":
         evoked = torch.from_numpy(evoked_response(data))
@@ -122,7 +123,7 @@ def run_trace(data: VideoData, name: str, context: int, seed: int, long_context:
         n_params = 0
     else:
         model = build_trace_model(name, context, horizon, data.n_neurons,
-                                  cov.shape[1], long_context, cfg["hyper"])
+                                  cov.shape[1], long_context, cfg["hyper"]).to(device)
         n_params = count_parameters(model)
 
         def forecast(starts: np.ndarray) -> Tensor:
@@ -139,14 +140,13 @@ def run_trace(data: VideoData, name: str, context: int, seed: int, long_context:
                 pred = m(gather(traces, s, context), gather(cov, s, horizon, context))
                 return (pred - gather(traces, s, horizon, context)).abs().mean()
 
-            val_target = gather(traces, torch.from_numpy(val), horizon, context).numpy()
+            val_target = gather(traces, torch.from_numpy(val), horizon, context).cpu().numpy()
 
             def val_loss(m: torch.nn.Module) -> float:
                 return float(np.abs(_batched(forecast, val, 256) - val_target).mean())
 
-            res = fit(model, train_loss, val_loss, fcfg, seed, checkpoint)
-            fit_info = {"best_val": res.best_val, "best_step": res.best_step,
-                        "steps": res.steps, "stopped_early": res.stopped_early}
+            res = fit(model, train_loss, val_loss, fcfg, seed, settings, workdir, label)
+            fit_info = _fit_info(res)
         model.eval()
     metrics = evaluate_predictor(lambda s: _batched(forecast, s, 256), data, context)
     return {"kind": "trace", "model": name, "context": int(context), "seed": int(seed),
@@ -156,7 +156,7 @@ def run_trace(data: VideoData, name: str, context: int, seed: int, long_context:
 class VideoSource:
     """Input frames (masked / downsampled as the variant says), targets, loss helpers."""
 
-    def __init__(self, data: VideoData, settings: dict[str, Any], device: str = "cpu") -> None:
+    def __init__(self, data: VideoData, settings: dict[str, Any], device: str) -> None:
         video = torch.from_numpy(data.video).to(device)
         seg = torch.from_numpy(data.segmentation).to(device)
         self.mask = (seg > 0).float()
@@ -210,10 +210,15 @@ def unet_forecast(model: VideoUNet, src: VideoSource, s: Tensor, context: int,
 
 
 def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
-             settings: dict[str, Any], context: int, seed: int, ucfg: dict[str, Any],
-             checkpoint_dir: Path | None = None, device: str = "cpu") -> dict[str, Any]:
-    """Train one UNet variant (optionally pre-trained on extra specimens) and evaluate it."""
+             settings: dict[str, Any], context: int, seed: int, ucfg: dict[str, Any], *,
+             train: TrainSettings, workdir: Path | None = None,
+             label: str = "") -> dict[str, Any]:
+    """Train one UNet variant (optionally pre-trained on extra specimens) and evaluate it.
+
+    ``workdir`` holds the checkpoints of the pre-training (``pretrain/``) and the training
+    (``train/``) stages."""
     torch.manual_seed(int(seed))
+    device = train.device
     horizon = data.benchmark.horizon
     mcfg = UNetConfig(context=context, features=int(settings["features"]),
                       groups=int(settings["groups"]), levels=int(settings["levels"]),
@@ -264,15 +269,14 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
             sources.append((src, torch.arange(0, t - context - horizon + 1)))
         pcfg = FitConfig.from_dict({**ucfg["train"], "max_steps": int(ucfg["pretrain_steps"]),
                                     "patience": 10**6})
-        pre = fit(model, sampler(sources, pcfg.batch_size), val_loss, pcfg, seed + 1,
-                  checkpoint_dir / "pretrain.pt" if checkpoint_dir else None)
+        pre = fit(model, sampler(sources, pcfg.batch_size), val_loss, pcfg, seed + 1, train,
+                  workdir / "pretrain" if workdir else None, f"{label} pretrain".strip())
         fit_info["pretrain"] = {"steps": pre.steps, "best_val": pre.best_val}
         model.train()
-    train = torch.from_numpy(split_starts(data, settings["train_split"], context))
-    res = fit(model, sampler([(main, train)], fcfg.batch_size), val_loss, fcfg, seed,
-              checkpoint_dir / "train.pt" if checkpoint_dir else None)
-    fit_info.update({"best_val": res.best_val, "best_step": res.best_step, "steps": res.steps,
-                     "stopped_early": res.stopped_early})
+    starts = torch.from_numpy(split_starts(data, settings["train_split"], context))
+    res = fit(model, sampler([(main, starts)], fcfg.batch_size), val_loss, fcfg, seed, train,
+              workdir / "train" if workdir else None, label)
+    fit_info.update(_fit_info(res))
     model.eval()
 
     def forecast(starts: np.ndarray) -> Tensor:
@@ -284,31 +288,3 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
     return {"kind": "unet", "model": "unet", "variant": variant, "context": int(context),
             "seed": int(seed), "settings": settings, "n_parameters": count_parameters(model),
             "fit": fit_info, "metrics": metrics}
-
-
-def run_id(run: dict[str, Any]) -> str:
-    """A file-safe name for a fit that changes whenever its settings change."""
-    digest = hashlib.sha256(json.dumps(run, sort_keys=True, default=str).encode())
-    label = "_".join(str(run[k]) for k in ("model", "variant", "context", "seed") if k in run)
-    return f"{label}_{digest.hexdigest()[:10]}"
-
-
-def run_chunk(runs: Sequence[dict[str, Any]], execute: Callable[[dict[str, Any], Path],
-              dict[str, Any]], workdir: Path) -> list[dict[str, Any]]:
-    """Run fits one after another; finished fits are kept in ``workdir`` and not redone."""
-    records = []
-    for run in runs:
-        rid = run_id(run)
-        done = workdir / f"{rid}.json"
-        if done.exists():
-            records.append(json.loads(done.read_text()))
-            continue
-        ckpt_dir = workdir / rid
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        cpu = time.process_time()
-        record = execute(run, ckpt_dir)
-        # CPU time goes to the log (for budget estimates), not into the reproducible record.
-        logging.getLogger("neurodyn").info("fit %s: %.2f CPU s", rid, time.process_time() - cpu)
-        write_json(done, record)
-        records.append(record)
-    return records

@@ -62,6 +62,38 @@ class ResBlock(nn.Module):
         return x + self.conv2(self.dropout(h))
 
 
+def pool_xy(h: Tensor) -> Tensor:
+    """``F.avg_pool3d(h, (1, 2, 2), ceil_mode=True)`` (1-voxel axes kept; a last odd row or
+    column averages the voxels it covers) from pads, reshapes and sums: its gradient is
+    deterministic on CUDA, where ``avg_pool3d``'s backward is not."""
+    b, c, z, x, y = h.shape
+    kx, ky = min(2, x), min(2, y)
+    px, py = (-x) % kx, (-y) % ky
+    shape = (b, c, z, (x + px) // kx, kx, (y + py) // ky, ky)
+    sums = F.pad(h, (0, py, 0, px)).reshape(shape).sum(dim=(4, 6))
+    if not (px or py):
+        return sums / (kx * ky)
+    ones = F.pad(h.new_ones(1, 1, 1, x, y), (0, py, 0, px))
+    return sums / ones.reshape(1, 1, 1, *shape[3:]).sum(dim=(4, 6))
+
+
+def upsample_xy(h: Tensor, size: tuple[int, ...]) -> Tensor:
+    """Nearest-neighbour upsampling in X and Y to ``size`` (Z, X, Y) when each output size is
+    the input's times an integer factor, or ``pool_xy``'s input size (output voxel i takes
+    input voxel i // factor, as ``F.interpolate(mode="nearest")``), from expand and reshape:
+    its gradient is deterministic on CUDA."""
+    b, c, z, x, y = h.shape
+    tz, tx, ty = (int(v) for v in size)
+    fx, fy = -(-tx // x), -(-ty // y)
+    def whole(n: int, t: int, f: int) -> bool:  # nearest takes voxel i // f
+        return t == n * f or (f == 2 and t == 2 * n - 1)
+
+    if tz != z or not (whole(x, tx, fx) and whole(y, ty, fy)):
+        raise ValueError(f"cannot upsample {(z, x, y)} to {(tz, tx, ty)} by whole factors")
+    h = h[:, :, :, :, None, :, None].expand(b, c, z, x, fx, y, fy)
+    return h.reshape(b, c, z, x * fx, y * fy)[..., :tx, :ty]
+
+
 @dataclass(frozen=True)
 class UNetConfig:
     """Architecture knobs (config ``zapbench.unet.model`` plus per-variant overrides)."""
@@ -118,17 +150,16 @@ class VideoUNet(nn.Module):
         skips = []
         for level, blocks in enumerate(self.enc):
             if level > 0:
-                kernel = (1, min(2, h.shape[3]), min(2, h.shape[4]))  # 1-voxel axes stay
-                h = F.avg_pool3d(h, kernel, ceil_mode=True)
+                h = pool_xy(h)
             h = self._run(blocks, h, emb)
             skips.append(h)
         h = self._run(self.dec[-1], h, emb)
         for level in range(self.cfg.levels - 1, -1, -1):
-            h = F.interpolate(h, size=skips[level].shape[2:], mode="nearest") + skips[level]
+            h = upsample_xy(h, skips[level].shape[2:]) + skips[level]
             h = self._run(self.dec[level], h, emb)
         if self.up_head is not None:
             h = self.up_head["conv"](F.silu(self.up_head["norm"](h)))
-            h = F.interpolate(h, size=self.out_shape, mode="nearest")
+            h = upsample_xy(h, self.out_shape)
             h = self.up_block(h, emb)
         h = F.silu(self.out_film(self.out_norm(h), emb))
         return self.out_conv(self.out_dropout(h))
