@@ -56,11 +56,15 @@ def grid_summary(cfg: dict) -> tuple[Counter, int]:
 
 
 def measure(cfg: dict, data: Path, arch: str, task: str, epochs: int, folds: int,
-            timesteps: int) -> tuple[float, float]:
+            timesteps: int, device: str = "cpu") -> tuple[float, float]:
     """Seconds per fit-epoch on whole worms (one at a time, batched), extrapolated from the
-    first ``timesteps`` samples of each training worm."""
+    first ``timesteps`` samples of each training worm. Each run checkpoints every epoch into
+    a fresh folder, as the workflow's jobs do."""
+    import tempfile
+
     import torch
 
+    from neurodyn.train.device import TrainSettings
     from neurodyn.train.runtime import quiet_lightning
     from neurodyn.wang2021 import grid as G
     from neurodyn.wang2021.run import Inputs, run_ensemble
@@ -83,14 +87,17 @@ def measure(cfg: dict, data: Path, arch: str, task: str, epochs: int, folds: int
     full = int(Inputs.worms(inputs, "kato", ("AVAL",), None).n_steps[:3].sum())
     scale = full / (3 * min(timesteps, full // 3))
     fits = [G.Fit(task, 3, "w1-2-3", f, arch) for f in range(folds)]
-    run_ensemble(inputs, fits[:1], {**run_cfg, kind: {**run_cfg[kind], "epochs": 1}}, 0)
-    t0 = time.perf_counter()
-    for fit in fits:
-        run_ensemble(inputs, [fit], run_cfg, 0)
-    single = (time.perf_counter() - t0) / (folds * epochs) * scale
-    t0 = time.perf_counter()
-    run_ensemble(inputs, fits, run_cfg, 0)
-    batched = (time.perf_counter() - t0) / (folds * epochs) * scale
+    settings = TrainSettings.from_config({"device": device, "progress": False})
+    with tempfile.TemporaryDirectory() as tmp:
+        run_ensemble(inputs, fits[:1], {**run_cfg, kind: {**run_cfg[kind], "epochs": 1}}, 0,
+                     settings, Path(tmp, "warmup"))
+        t0 = time.perf_counter()
+        for i, fit in enumerate(fits):
+            run_ensemble(inputs, [fit], run_cfg, 0, settings, Path(tmp, f"single{i}"))
+        single = (time.perf_counter() - t0) / (folds * epochs) * scale
+        t0 = time.perf_counter()
+        run_ensemble(inputs, fits, run_cfg, 0, settings, Path(tmp, "batched"))
+        batched = (time.perf_counter() - t0) / (folds * epochs) * scale
     return single, batched
 
 
@@ -101,6 +108,8 @@ def main() -> None:
     ap.add_argument("--timesteps", type=int, default=200,
                     help="samples per training worm in the timed runs (extrapolated)")
     ap.add_argument("--data", type=Path, default=ROOT / "results/data/synthetic/processed")
+    ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                    help="train.device of the timed runs")
     args = ap.parse_args()
     cfg = merged_config()
     per, jobs = grid_summary(cfg)
@@ -123,7 +132,7 @@ def main() -> None:
     for task, arch in (("cls2", "mlp"), ("cls2", "gnn"), ("cls2", "gnn_connectome"),
                        ("traj", "gnn"), ("traj", "lstm_gnn")):
         single, batched = measure(cfg, args.data, arch, task, args.epochs, args.folds,
-                                  args.timesteps)
+                                  args.timesteps, args.device)
         rates[(cfg["tasks"][task]["kind"], arch)] = (single, batched)
         print(f"{task:13s} {arch:15s} {single:14.3f} {batched:9.3f} {single / batched:8.1f}x")
         sys.stdout.flush()

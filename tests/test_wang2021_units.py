@@ -10,13 +10,16 @@ import xarray as xr
 
 from neurodyn.data.celegans.dataset_facts import KATO_STATES, NICHOLS_STATES
 from neurodyn.errors import InputError
-from neurodyn.models.wang2021 import Classifier, GraphLayer
-from neurodyn.train.batched import MemberAdam, init_members
+from neurodyn.train.device import TrainSettings
 from neurodyn.wang2021 import grid as G
 from neurodyn.wang2021 import states as st
+from neurodyn.wang2021.batched import MemberAdam, init_members
 from neurodyn.wang2021.data import Worms, canonical_neurons, load_worms
 from neurodyn.wang2021.harness import rollout, scheduled_p
+from neurodyn.wang2021.models import Classifier, GraphLayer
 from neurodyn.wang2021.run import run_ensemble
+
+CPU = TrainSettings(device="cpu", progress=False)
 
 
 def _code(states, n, name):
@@ -200,9 +203,9 @@ CFG = {"kato_worms": 3, "nichols_worms": 1, "n_folds": 10, "window": 8, "k": [2]
 def test_batched_ensemble_agrees_with_one_fit_at_a_time(arch):
     fits = [G.Fit("c2", 2, "w1-2", f, arch) for f in (0, 1, 2)]
     inputs = _FakeInputs()
-    together, states = run_ensemble(inputs, fits, CFG, seed=0)
+    together, states = run_ensemble(inputs, fits, CFG, 0, CPU)
     for e, fit in enumerate(fits):
-        alone, alone_states = run_ensemble(inputs, [fit], CFG, seed=0)
+        alone, alone_states = run_ensemble(inputs, [fit], CFG, 0, CPU)
         # same init and data order; only float summation order differs, so agreement is to
         # a small tolerance, not bitwise. (Weights are not compared: a bias followed by
         # BatchNorm has a zero true gradient, and Adam turns its float noise into lr-sized
@@ -241,3 +244,19 @@ def test_bad_input_names_file_and_field():
         load_worms(ds, "k.nc", ["AVAL", "AIBR"], 2)
     w = load_worms(_dataset(), "k.nc", ["AVAL", "AIBR"], 2)
     assert w.x.shape == (1, 20, 2, 2) and w.x.min() >= 0 and w.x.max() <= 1
+
+
+def test_sanity_flags_a_model_scored_against_another_baseline():
+    from neurodyn.wang2021.tables import sanity
+
+    def traj(arch, base, mse):
+        return {"kind": "trajectory", "task": "traj", "k": 1, "combination": "w1", "fold": 0,
+                "arch": arch, "mse_unseen_kato": mse, "nochange_unseen_kato": base}
+
+    fits = [traj("nochange", [0.1, 0.2], [0.1, 0.2]), traj("mlp", [0.1, 0.2], [0.05, 0.3])]
+    assert sanity(fits, {}).passed.all()
+    for bad in ([0.1, 0.25], [0.1], [0.0, 0.2], [float("nan"), 0.2]):
+        table = sanity([fits[0], traj("mlp", bad, [0.05, 0.3])], {}).set_index("model")
+        assert table.passed["no change"] and not table.passed["MLP"], bad
+    wrong_nochange = traj("nochange", [0.1, 0.2], [0.1, 0.3])  # its MSE must be its baseline
+    assert not sanity([wrong_nochange], {}).passed.all()

@@ -19,6 +19,15 @@ from typing import Any
 import numpy as np
 
 JOB_MODES = ("fit", "folds", "combination")
+# Package sources a fit's result depends on (relative to ``neurodyn``): their digest is part
+# of every fit's key, so editing them retrains; tables and figures are not in it.
+TRAIN_CODE = (
+    "errors.py", "io", "train", "data/celegans/connectome.py",
+    "data/celegans/connectome_white1986.nc", "data/celegans/dataset_facts.py",
+    "data/celegans/names.py", "data/celegans/neurons_302.txt", *(f"wang2021/{m}.py" for m in (
+        "__init__", "batched", "data", "grid", "harness", "job", "metrics", "models", "run",
+        "states")),
+)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,8 @@
-"""Run one job's fits: load the worms, train each batched ensemble, evaluate, write per-fit
-results. Finished ensembles are kept in a work folder (keyed by a digest of everything that
-determines them), so a killed job resumes at the first unfinished ensemble."""
+"""One batched ensemble of Wang 2021 fits: load the worms, build the model, train, evaluate
+(the job around it, with the shared fit runner, is :mod:`neurodyn.wang2021.job`)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,16 +13,15 @@ import torch
 from torch import Tensor
 
 from neurodyn.data.celegans.connectome import adjacency
-from neurodyn.io.atomic import atomic_path, write_json
-from neurodyn.models.wang2021 import Classifier, Dynamics
-from neurodyn.provenance import config_digest
-from neurodyn.train.batched import init_members, stack_states
-from neurodyn.train.runtime import load_weights, seed_all
+from neurodyn.train.device import TrainSettings
+from neurodyn.train.runtime import seed_all
 from neurodyn.wang2021 import grid as G
 from neurodyn.wang2021 import states as st
+from neurodyn.wang2021.batched import init_members
 from neurodyn.wang2021.data import Worms, canonical_neurons, load_worms
 from neurodyn.wang2021.harness import EnsembleModule, WormBatch, rollout, train_ensemble
 from neurodyn.wang2021.metrics import classification_metrics, svm_fit_predict
+from neurodyn.wang2021.models import Classifier, Dynamics
 
 log = logging.getLogger("neurodyn")
 
@@ -182,12 +179,6 @@ def trajectory_mse(model: torch.nn.Module | None, worms: Worms, members: int,
     return se / count, base / count
 
 
-def ensemble_digest(fits: Sequence[G.Fit], cfg: Mapping[str, Any], seed: int, code: str,
-                    sources: Mapping[str, str]) -> str:
-    return config_digest({"fits": [vars(f) for f in fits], "cfg": cfg, "seed": seed,
-                          "code": code, "sources": sources})
-
-
 def _populations(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any]) -> tuple:
     """Task settings and worm populations of an ensemble: (task spec, kind, states, neurons,
     all Kato worms, training worms, unseen Kato worms, Nichols worms or None)."""
@@ -205,8 +196,10 @@ def _populations(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any]) 
 
 
 def run_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any], seed: int,
-                 accelerator: str = "cpu") -> tuple[list[dict], list[dict[str, Tensor]]]:
-    """Train (or evaluate) one batched ensemble; return per-fit records and weights."""
+                 settings: TrainSettings, workdir: Path | None = None
+                 ) -> tuple[list[dict], list[dict[str, Tensor]]]:
+    """Train (or evaluate) one batched ensemble; return per-fit records and weights.
+    Neural models checkpoint into ``workdir`` every epoch (resumed from there)."""
     task, arch = fits[0].task, fits[0].arch
     spec, kind, n_states, neurons, kato, train, unseen, nichols = _populations(inputs, fits,
                                                                                cfg)
@@ -260,24 +253,14 @@ def run_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any], 
                                 opts["lr_patience"], ss_epochs=opts["ss_epochs"],
                                 burn_in=opts["burn_in"] if arch.startswith("lstm_") else 1,
                                 seed=group_seed, batch_size=opts["batch_size"])
-    states = train_ensemble(module, opts["epochs"], accelerator)
+    label = f"{task} k{fits[0].k} {fits[0].combination} {arch} ({E} folds)"
+    states = train_ensemble(module, opts["epochs"], settings, workdir, label)
     n_params = sum(p[0].numel() for p in model.parameters())
     for e, rec in enumerate(records):
         rec.update(epochs_run=opts["epochs"], best_epoch=int(module.best_epoch[e]),
                    best_val_loss=float(module.best_loss[e]), n_params=int(n_params),
                    val_loss_history=[h[e] for h in module.val_history])
     return records, states
-
-
-def restore(model_states: Sequence[dict[str, Tensor]], paths: Sequence[Path]
-            ) -> dict[str, Tensor]:
-    """Save each member's best weights and load them back safely (weights_only)."""
-    loaded = []
-    for state, path in zip(model_states, paths, strict=True):
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
-        loaded.append(load_weights(path))
-    return stack_states(loaded)
 
 
 def evaluate_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any],
@@ -324,46 +307,3 @@ def mean_adjacency(adjs: Sequence[np.ndarray], node_mask: np.ndarray) -> np.ndar
     pair = (node_mask[:, :, None] & node_mask[:, None, :]).astype(float)
     with np.errstate(invalid="ignore"):
         return (stack * pair).sum(0) / pair.sum(0)
-
-
-def run_job(kato_path: str, nichols_path: str, fits: Sequence[G.Fit], cfg: Mapping[str, Any],
-            seed: int, code: str, out_root: Path, work_root: Path,
-            provenance: Mapping[str, Any], accelerator: str = "cpu") -> None:
-    """Train and evaluate every ensemble of a job, writing ``metrics.json`` per fit under
-    ``out_root``; each fit's best weights (``weights.pt``) and finished ensembles stay in
-    ``work_root``."""
-    inputs = Inputs(kato_path, nichols_path, cfg)
-    sources = {"kato": kato_path, "nichols": nichols_path}
-    for ens in G.ensembles(list(fits)):
-        digest = ensemble_digest(ens, cfg, seed, code, sources)
-        work = [work_root / f.path for f in ens]
-        if all(_finished(w, digest) for w in work):
-            log.info("ensemble %s/%s: resumed from %s", ens[0].task, ens[0].arch, work_root)
-        else:
-            log.info("ensemble %s %s (%d fits)", ens[0].path.rsplit("/fold", 1)[0],
-                     ens[0].arch, len(ens))
-            records, states = run_ensemble(inputs, ens, cfg, seed, accelerator)
-            paths = [w / "weights.pt" for w in work]
-            if ens[0].arch == "svm":
-                restore(states, paths)
-            elif states[0]:  # trained models: evaluate the restored best weights
-                evaluate_ensemble(inputs, ens, cfg, seed, records, restore(states, paths))
-            for rec, w in zip(records, work, strict=True):
-                write_json(w / "metrics.json", {**rec, "digest": digest})
-        for f, w in zip(ens, work, strict=True):
-            rec = json.loads((w / "metrics.json").read_text())
-            rec.pop("digest")
-            rec["provenance"] = dict(provenance)
-            if (w / "weights.pt").exists():  # torch.save is not byte-reproducible: the
-                rec["weights"] = str(w / "weights.pt")  # checkpoint stays in work/
-            write_json(out_root / f.path / "metrics.json", rec)
-
-
-def _finished(work: Path, digest: str) -> bool:
-    path = work / "metrics.json"
-    if not path.exists():
-        return False
-    try:
-        return json.loads(path.read_text()).get("digest") == digest
-    except json.JSONDecodeError:
-        return False

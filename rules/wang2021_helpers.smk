@@ -3,12 +3,17 @@
 from neurodyn.wang2021 import grid as wang2021_grid  # noqa: E402  (torch-free)
 
 WANG = config.get("wang2021", {})
+# Training jobs rerun when the code of a fit changes (the same parts key the fits in the
+# runner); tables, figures and collection also rerun on the study's other modules.
+WANG_TRAIN_CODE = code_version(
+    "__init__.py", "provenance.py", "workflow.py", *wang2021_grid.TRAIN_CODE
+)
 WANG_CODE = code_version(
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "plots",
-    "train", "models/wang2021.py", "wang2021", "data/celegans/connectome.py",
-    "data/celegans/connectome_white1986.nc", "data/celegans/dataset_facts.py",
-    "data/celegans/names.py",
+    "wang2021", "data/celegans/connectome.py", "data/celegans/connectome_white1986.nc",
+    "data/celegans/dataset_facts.py", "data/celegans/names.py",
 )
+WANG_WORK = "results/wang2021/work"
 WANG_FIT = "results/wang2021/{task}/k{k}/{combination}/fold{fold}/{arch}/metrics.json"
 WANG_TABLES = ["table2_1", "accuracy_by_k", "trajectory_mse", "without_ava",
                "edges_connectome", "sanity"]
@@ -63,6 +68,40 @@ def wang2021_job_fits(wildcards):
     """The fits of one job (matching its wildcards), as plain dicts."""
     key = tuple(str(wildcards[k]) for k in WANG_JOB_KEYS[WANG["job"]])
     return wang2021_job_index()[key]
+
+
+# The wildcards of one training job, per wang2021.job (also its log and benchmark names).
+WANG_JOB = {
+    "fit": "{task}/k{k}/{combination}/fold{fold}/{arch}",
+    "folds": "{task}/k{k}/{combination}/{arch}",
+    "combination": "k{k}/{combination}",
+}.get(WANG.get("job"), "")
+if WANG:
+    WANG_TASKS = "|".join(WANG["tasks"])
+    WANG_ARCHS = "|".join(sorted({a for s in WANG["tasks"].values() for a in s["archs"]}))
+    WANG_COMBO = r"w\d+(-\d+)*"
+
+
+# What a training job reads of the config: not the switch, the grid (k, combinations, folds
+# run, job mode) or table settings, so changing those reruns no finished job (and the fit
+# runner reuses every fit whose own config is unchanged when a job does rerun).
+WANG_TRAIN_CONFIG = {
+    key: value
+    for key, value in WANG.items()
+    if key not in ("enabled", "k", "max_combinations", "table_k", "folds", "job")
+}
+
+
+def wang2021_job_outputs():
+    """Per-fit metrics.json files of one training job."""
+    if WANG["job"] == "combination":
+        return wang2021_combination_outputs()
+    if WANG["job"] == "folds":
+        return expand(
+            "results/wang2021/{{task}}/k{{k}}/{{combination}}/fold{fold}/{{arch}}/metrics.json",
+            fold=WANG["folds"],
+        )
+    return WANG_FIT
 
 
 def wang2021_combination_outputs():

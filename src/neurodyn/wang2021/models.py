@@ -1,0 +1,193 @@
+"""Wang 2021 models, batched over ensemble members (leading axis E; see wang2021.batched).
+
+Inputs: node features ``x`` (E, B, N, F), node mask ``m`` (B, N) (0 = neuron missing in the
+worm), sample weights ``w`` (E, B) for BatchNorm statistics.
+
+- ``mlp``: node features concatenated → 2-layer ELU MLP + BatchNorm → linear readout.
+- ``node_mlp``: the same MLP on every node separately (shared weights), then aggregation.
+- ``gnn``: node MLP embedding H; edge MLP on concatenated pairs [h_i, h_j] → sigmoid →
+  weighted adjacency A (self-edges included; rows = receivers); messages M = A X; [H, M]
+  aggregated by concatenation (or sum) → 2-layer MLP head. Edges ``static`` (A once per
+  worm, from the mean embedding over all the worm's timesteps in the batch), ``dynamic``
+  (A per timestep) or ``connectome`` (fixed White 1986 adjacency + self-edges).
+- ``lstm_mlp`` / ``lstm_gnn``: the MLP / GNN encoder followed by an LSTM cell (trajectory).
+
+Classifiers return logits (E, B, C); trajectory models return ΔX (E, B, N, F) and a
+recurrent state (``None`` for Markovian models). Masked nodes get no embedding, no edges
+and no change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from neurodyn.wang2021.batched import BMLP, BLinear
+
+CLASSIFY_ARCHS = ("mlp", "node_mlp", "gnn", "gnn_connectome")
+TRAJECTORY_ARCHS = ("mlp", "node_mlp", "gnn", "gnn_connectome", "lstm_mlp", "lstm_gnn")
+AGGREGATIONS = ("concat", "sum")
+EDGES = ("static", "dynamic")
+
+
+def _node_weights(w: Tensor | None, m: Tensor) -> Tensor | None:
+    return None if w is None else w[..., None] * m
+
+
+class GraphLayer(nn.Module):
+    """Node embedding, adjacency and messages: returns ([H, M] (E, B, N, H+F), A)."""
+
+    def __init__(self, members: int, n_feat: int, hidden: int, edges: str,
+                 connectome: Tensor | None = None) -> None:
+        super().__init__()
+        self.edges = edges
+        self.node = BMLP(members, n_feat, hidden, hidden)
+        if edges == "connectome":
+            if connectome is None:
+                raise ValueError("connectome edges need a connectome matrix")
+            # M_i = sum_j A[i, j] x_j with i the receiver: the transpose of A[pre, post].
+            fixed = (connectome.T > 0).float()
+            fixed.fill_diagonal_(1.0)
+            self.register_buffer("fixed", fixed, persistent=False)
+        elif edges in EDGES:
+            self.edge = BMLP(members, 2 * hidden, hidden, hidden)
+            self.edge_out = BLinear(members, hidden, 1)
+        else:
+            raise ValueError(f"edges must be static, dynamic or connectome, not {edges!r}")
+
+    def adjacency(self, h: Tensor, m: Tensor, w: Tensor | None) -> Tensor:
+        E, B, N, _ = h.shape
+        pair = m[:, :, None] * m[:, None, :]  # (B, N, N)
+        if self.edges == "connectome":
+            return self.fixed.expand(E, B, N, N) * pair
+        if self.edges == "static":  # one graph per worm (batch = one worm's timesteps)
+            msum = m.sum(0).clamp_min(1.0)  # (N,)
+            h = (h.sum(1, keepdim=True) / msum[None, None, :, None])
+            pair = (m.amax(0)[:, None] * m.amax(0)[None, :])[None]  # (1, N, N)
+            ew = pair.expand(E, 1, N, N)
+        else:
+            ew = pair.expand(E, B, N, N) * (1.0 if w is None else w[:, :, None, None])
+        b = h.shape[1]
+        hi = h[:, :, :, None, :].expand(E, b, N, N, h.shape[-1])
+        hj = h[:, :, None, :, :].expand(E, b, N, N, h.shape[-1])
+        logits = self.edge_out(self.edge(torch.cat([hi, hj], -1), ew))[..., 0]
+        a = torch.sigmoid(logits) * pair
+        return a.expand(E, B, N, N) if self.edges == "static" else a
+
+    def forward(self, x: Tensor, m: Tensor, w: Tensor | None) -> tuple[Tensor, Tensor]:
+        h = self.node(x, _node_weights(w, m)) * m[None, :, :, None]
+        a = self.adjacency(h, m, w)
+        msg = a @ x
+        return torch.cat([h, msg], -1), a
+
+
+def _aggregate(z: Tensor, how: str) -> Tensor:
+    return z.flatten(2) if how == "concat" else z.sum(2)
+
+
+class LSTMCell(nn.Module):
+    """A batched LSTM cell."""
+
+    def __init__(self, members: int, d_in: int, hidden: int) -> None:
+        super().__init__()
+        self.ih = BLinear(members, d_in, 4 * hidden)
+        self.hh = BLinear(members, hidden, 4 * hidden)
+        self.hidden = hidden
+
+    def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None
+                ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        if state is None:
+            zeros = x.new_zeros(*x.shape[:-1], self.hidden)
+            state = (zeros, zeros)
+        h, c = state
+        i, f, g, o = (self.ih(x) + self.hh(h)).chunk(4, -1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        return h, (h, c)
+
+
+class Classifier(nn.Module):
+    """MLP, Node-MLP or GNN behaviour classifier (logits over the task's states)."""
+
+    def __init__(self, arch: str, members: int, n_nodes: int, n_feat: int, n_classes: int,
+                 hidden: int, edges: str = "static", aggregation: str = "concat",
+                 connectome: Tensor | None = None) -> None:
+        super().__init__()
+        if arch not in CLASSIFY_ARCHS or aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown classifier {arch!r} / aggregation {aggregation!r}")
+        self.arch, self.aggregation = arch, aggregation
+        if arch == "mlp":
+            d = n_nodes * n_feat
+        elif arch == "node_mlp":
+            self.node = BMLP(members, n_feat, hidden, hidden)
+            d = hidden * (n_nodes if aggregation == "concat" else 1)
+        else:
+            self.graph = GraphLayer(members, n_feat, hidden,
+                                    "connectome" if arch == "gnn_connectome" else edges,
+                                    connectome)
+            d = (hidden + n_feat) * (n_nodes if aggregation == "concat" else 1)
+        self.head = BMLP(members, d, hidden, hidden)
+        self.out = BLinear(members, hidden, n_classes)
+        self.last_adjacency: Tensor | None = None
+
+    def forward(self, x: Tensor, m: Tensor, w: Tensor | None = None) -> Tensor:
+        if self.arch == "mlp":
+            g = x.flatten(2)
+        elif self.arch == "node_mlp":
+            g = _aggregate(self.node(x, _node_weights(w, m)) * m[None, :, :, None],
+                           self.aggregation)
+        else:
+            z, self.last_adjacency = self.graph(x, m, w)
+            g = _aggregate(z, self.aggregation)
+        return self.out(self.head(g, w))
+
+
+class Dynamics(nn.Module):
+    """Markovian (mlp, node_mlp, gnn) or recurrent (lstm_*) one-step ΔX model."""
+
+    def __init__(self, arch: str, members: int, n_nodes: int, n_feat: int, hidden: int,
+                 edges: str = "dynamic", aggregation: str = "concat",
+                 connectome: Tensor | None = None) -> None:
+        super().__init__()
+        if arch not in TRAJECTORY_ARCHS or aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown trajectory model {arch!r} / aggregation {aggregation!r}")
+        self.arch, self.aggregation = arch, aggregation
+        self.n_nodes, self.n_feat = n_nodes, n_feat
+        self.recurrent = arch.startswith("lstm_")
+        out_all = n_nodes * n_feat
+        self.node_readout = arch == "node_mlp" or (aggregation == "sum" and "gnn" in arch
+                                                   and not self.recurrent)
+        if arch in ("mlp", "lstm_mlp"):
+            d = out_all
+        elif arch == "node_mlp":
+            d = n_feat
+        else:
+            self.graph = GraphLayer(members, n_feat, hidden,
+                                    "connectome" if arch == "gnn_connectome" else edges,
+                                    connectome)
+            d = (hidden + n_feat) * (1 if self.node_readout else n_nodes)
+        self.body = BMLP(members, d, hidden, hidden)
+        if self.recurrent:
+            self.cell = LSTMCell(members, hidden, hidden)
+        self.out = BLinear(members, hidden, n_feat if self.node_readout else out_all)
+        self.last_adjacency: Tensor | None = None
+
+    def forward(self, x: Tensor, m: Tensor, w: Tensor | None = None,
+                state: Any = None) -> tuple[Tensor, Any]:
+        E, B, N, F = x.shape
+        if self.arch in ("mlp", "lstm_mlp"):
+            z = x.flatten(2)
+        elif self.arch == "node_mlp":
+            z = x
+        else:
+            z, self.last_adjacency = self.graph(x, m, w)
+            if not self.node_readout:
+                z = z.flatten(2)
+        bw = _node_weights(w, m) if self.node_readout else w
+        h = self.body(z, bw)
+        if self.recurrent:
+            h, state = self.cell(h, state)
+        delta = self.out(h).reshape(E, B, N, F)
+        return delta * m[None, :, :, None], state
