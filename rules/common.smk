@@ -2,6 +2,7 @@
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 
@@ -9,7 +10,17 @@ validate(config, schema="../config/config.schema.yaml")
 
 sys.path.insert(0, str(Path(workflow.basedir, "src")))  # neurodyn, also without pip install
 from neurodyn.digest import code_digest  # noqa: E402  (torch-free)
-from neurodyn.scaling.grid import grid as scaling_grid  # noqa: E402  (torch-free)
+from neurodyn.train.device import driver_sees_gpu  # noqa: E402  (torch-free)
+
+
+def take_run_lock():
+    """One run per results/ folder (neurodyn.runlock; called by `onstart` in the Snakefile)."""
+    from neurodyn.runlock import RunLockedError, acquire
+
+    try:
+        acquire("results")
+    except RunLockedError as err:
+        raise WorkflowError(str(err)) from None
 
 
 def code_version(*parts):
@@ -26,16 +37,9 @@ def code_version(*parts):
 TRAIN = config.get("train", {})
 
 
-def _gpu_visible():
-    """A CUDA driver is visible here (checked without importing torch)."""
-    return Path("/proc/driver/nvidia/gpus").is_dir() and any(
-        Path("/proc/driver/nvidia/gpus").iterdir()
-    )
-
-
 TRAIN_GPUS = int(
     TRAIN.get("device", "auto") == "cuda"
-    or (TRAIN.get("device", "auto") == "auto" and _gpu_visible())
+    or (TRAIN.get("device", "auto") == "auto" and driver_sees_gpu())
 )
 TORCH_ENV = "../envs/torch-gpu.yaml" if TRAIN_GPUS else "../envs/torch-cpu.yaml"
 
@@ -60,12 +64,15 @@ def real_dir(dataset):
     return Path(DATA["real"]["dirs"][dataset])
 
 
-# Real datasets used in this run: downloadable ones when downloads are on, else those whose
-# folder exists (e.g. ../shared/data/real on the developers' machines and in CI).
-REAL_DATASETS = sorted(
-    set(DOWNLOAD_SETS)
-    | {d for d in DATA["real"]["dirs"] if real_dir(d).is_dir()}
-)
+# Real datasets used in this run: the downloadable ones when downloads are on, and every
+# folder named in data.real.dirs (config/real_shared.yaml: the developers' copies).
+for _name, _folder in DATA["real"]["dirs"].items():
+    if _name not in DOWNLOAD_SETS and not Path(_folder).is_dir():
+        raise WorkflowError(
+            f"config data.real.dirs.{_name}: folder {_folder} ({Path(_folder).resolve()}) "
+            "does not exist; fix the path or remove the entry"
+        )
+REAL_DATASETS = sorted(set(DOWNLOAD_SETS) | set(DATA["real"]["dirs"]))
 SOURCES = {"synthetic": SYNTHETIC_DATASETS, "real": REAL_DATASETS}
 SOURCES = {s: ds for s, ds in SOURCES.items() if ds}
 ALL_DATASET_NAMES = sorted(set(SYNTHETIC_DATASETS) | set(REAL_DATASETS))
@@ -121,76 +128,6 @@ def illustration_dataset(wildcards):
     """The dataset drawn in the preprocessing figure: Kato2015 when present."""
     names = datasets_of(wildcards)
     return "Kato2015" if "Kato2015" in names else names[0]
-
-
-SCALING = config.get("scaling", {})
-SCALING_CODE = code_version(
-    "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "models",
-    "scaling", "train", "data/synthetic_controls.py", "plots", "figures/scaling.py",
-)
-SCALING_COHORTS = list(SCALING.get("cohorts", []))
-if "real" in SCALING_COHORTS and "real" not in SOURCES:
-    raise ValueError(
-        "config scaling.cohorts lists 'real' but no real dataset is available "
-        "(data.real.dirs folders are missing and downloads are off)"
-    )
-
-
-_SCALING_GRID = []
-
-
-def scaling_fit_grid():
-    """All fits of one cohort, from config (the same for every cohort); computed once, since
-    every training job of the paper-scale DAG asks for its slice."""
-    if not _SCALING_GRID:
-        _SCALING_GRID.extend(scaling_grid(SCALING))
-    return _SCALING_GRID
-
-
-def scaling_n_chunks():
-    return -(-len(scaling_fit_grid()) // SCALING["fits_per_job"])
-
-
-def scaling_chunk_fits(wildcards):
-    per_job = SCALING["fits_per_job"]
-    start = int(wildcards.chunk) * per_job
-    return [vars(fit) for fit in scaling_fit_grid()[start : start + per_job]]
-
-
-def scaling_cohort_data(wildcards):
-    if wildcards.cohort in ("synthetic", "real"):
-        return f"results/data/{wildcards.cohort}/processed/combined.nc"
-    return f"results/data/controls/{wildcards.cohort}.nc"
-
-
-def scaling_chunk_files(wildcards):
-    return expand(
-        "results/scaling/{cohort}/fits/chunk{chunk}.json",
-        cohort=wildcards.cohort,
-        chunk=range(scaling_n_chunks()),
-    )
-
-
-def scaling_fit_tables(wildcards):
-    return expand("results/scaling/{cohort}/fits.csv", cohort=SCALING_COHORTS)
-
-
-def scaling_targets():
-    if not SCALING_COHORTS:
-        return []
-    figures = ["data_scaling", "model_scaling", "generation"]
-    experimental = [c for c in SCALING_COHORTS if c in ("synthetic", "real")]
-    return expand(
-        "results/scaling/{cohort}/figures/{figure}.png",
-        cohort=SCALING_COHORTS,
-        figure=figures,
-    ) + expand(
-        "results/scaling/{cohort}/figures/source_slopes.png", cohort=experimental
-    ) + [
-        f"results/scaling/tables/{name}.{ext}"
-        for name in ("table2", "slopes", "sanity")
-        for ext in ("csv", "md")
-    ]
 
 
 def data_targets():

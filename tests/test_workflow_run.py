@@ -45,25 +45,40 @@ def test_rerun_does_nothing(finished_run):
 def _result_bytes(repo: Path) -> dict[str, bytes]:
     """Every result file, except training jobs' resume state (``work/`` folders, which
     record how a fit got there, e.g. after a resume) and torch checkpoints (``torch.save``
-    writes a random serialization id; the metrics computed from them are compared)."""
+    writes a random serialization id; the metrics computed from them are compared), nor the
+    run lock (it holds the PID of the last run)."""
     root = repo / "results"
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and "work" not in p.relative_to(root).parts
-            and p.suffix not in (".ckpt", ".pt")}
+            and p.suffix not in (".ckpt", ".pt") and p.name != ".neurodyn.lock"}
 
 
-def test_kill_and_resume_gives_identical_outputs(finished_run, tmp_path):
+def test_second_run_stops_and_kill_9_resumes_identically(finished_run, tmp_path):
+    """While a run holds results/, a second run stops at once naming the lock and its PID;
+    after kill -9 of the first run, the plain command resumes (no --unlock) and gives the
+    same files as an uninterrupted run."""
     repo = clone_repo(tmp_path / "killed")
     proc = subprocess.Popen(snakemake_cmd("--cores", "2", *TINY), cwd=repo,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    deadline = time.time() + 120
-    raw = repo / "results/data/synthetic/raw"
-    while time.time() < deadline and not (raw.is_dir() and any(raw.glob("*.nc"))):
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 snakemake and its running jobs
-    proc.wait()
-    assert not (repo / EXPECTED[0]).exists(), "the run finished before it was killed"
+    try:
+        lock = repo / "results/.neurodyn.lock"
+        deadline = time.time() + 120
+        while time.time() < deadline and not (lock.exists() and lock.read_text().strip()):
+            time.sleep(0.2)
+        assert lock.read_text().strip() == str(proc.pid), "the first run took no lock"
+        second = run_snakemake(repo, "--cores", "2", *TINY)
+        out = second.stdout + second.stderr
+        assert second.returncode != 0
+        assert "results/.neurodyn.lock" in out and f"PID {proc.pid}" in out, out[-3000:]
+
+        raw = repo / "results/data/synthetic/raw"
+        while time.time() < deadline and not (raw.is_dir() and any(raw.glob("*.nc"))):
+            time.sleep(0.2)
+        assert proc.poll() is None, "the run finished before it was killed"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # kill -9 snakemake and its running jobs
+        proc.wait()
     res = run_snakemake(repo, "--cores", "2", *TINY)  # the README command, nothing more
     assert res.returncode == 0, res.stderr[-4000:]
     assert _result_bytes(repo) == _result_bytes(finished_run)
