@@ -126,7 +126,8 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    from neurodyn.models import scaling
+    from neurodyn.eval.losses import masked_mse
+    from neurodyn.scaling import models as scaling
 
     torch.set_num_threads(job["threads"])
     torch.use_deterministic_algorithms(True)
@@ -160,21 +161,17 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
         while step < total:
             xb, yb, mb = next(batches)
             opt.zero_grad()
-            loss = scaling.masked_mse(model(xb, mb), yb, mb)
+            loss = masked_mse(model(xb, mb), yb, mb)
             loss.backward()
             opt.step()
             step += 1
             on_step_end(step, xb.shape[0])
     else:
-        import logging
+        from lightning.pytorch.callbacks import Callback, EarlyStopping
 
-        import lightning as L
-        from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
-
-        from neurodyn.train.next_step import NextStepModule, TrainConfig
-
-        for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        from neurodyn.scaling.next_step import NextStepModule, TrainConfig
+        from neurodyn.train.device import TrainSettings
+        from neurodyn.train.trainer import make_trainer
 
         class StepTimer(Callback):
             def __init__(self) -> None:
@@ -189,14 +186,10 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
         val = TensorDataset(*(t[:VAL_WINDOWS] for t in data.tensors))
         val_loader = DataLoader(val, batch_size=max(cfg.batch_size, 256))
         with tempfile.TemporaryDirectory() as ckpt_dir:
-            best = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_loss",
-                                   mode="min", save_top_k=1, save_last=True,
-                                   enable_version_counter=False)
-            trainer = L.Trainer(
-                max_epochs=cfg.max_epochs, max_steps=total, accelerator="cpu", devices=1,
-                logger=False, deterministic=True, enable_progress_bar=False,
-                enable_model_summary=False, num_sanity_val_steps=0, val_check_interval=total,
-                callbacks=[best, EarlyStopping("val_loss", patience=cfg.patience, mode="min"),
+            trainer, _ = make_trainer(
+                TrainSettings(device="cpu"), max_epochs=cfg.max_epochs, workdir=Path(ckpt_dir),
+                monitor="val_loss", label=arch, max_steps=total, val_check_interval=total,
+                callbacks=[EarlyStopping("val_loss", patience=cfg.patience, mode="min"),
                            StepTimer()])
             base = _status_mb("VmRSS")
             _reset_peak()

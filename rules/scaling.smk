@@ -1,5 +1,7 @@
 # Simeon et al. 2024: data and model scaling of next-step prediction.
 # Fan-out: cohort x chunk of fits (fits = seed x arch x worm level / hidden size, from config).
+# Helpers (grid, chunks, targets): rules/scaling_helpers.smk.
+include: "scaling_helpers.smk"
 
 
 rule scaling_control_data:
@@ -24,17 +26,22 @@ rule scaling_train:
         "results/scaling/{cohort}/fits/chunk{chunk}.json",
     params:
         fits=scaling_chunk_fits,
-        # Everything a fit depends on; not the cohort list, so adding a cohort retrains nothing.
-        scaling={k: v for k, v in SCALING.items() if k != "cohorts"},
+        # The config values training reads: not cohorts, the grid or fits_per_job, so adding
+        # a cohort retrains nothing (the fit runner keys each fit by what it depends on).
+        scaling=scaling_train_params(),
+        # The fit runner's resumable fit folders (<fit id>/<key>/: checkpoints, metrics.csv,
+        # result.json). Not an output: they must survive a failed or killed job to resume it.
         workdir="results/scaling/{cohort}/work",
-        code=SCALING_CODE,
+        code=SCALING_TRAIN_CODE,
     threads: 1
     resources:
-        gpu=0,
+        gpu=TRAIN_GPUS,
     log:
         "logs/scaling/{cohort}/chunk{chunk}.log",
+    benchmark:
+        "logs/scaling/benchmark/{cohort}/chunk{chunk}.tsv"
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/scaling_train.py"
 
@@ -129,7 +136,7 @@ rule scaling_tables:
     log:
         "logs/scaling/tables.log",
     conda:
-        "../envs/torch-cpu.yaml"
+        TORCH_ENV
     script:
         "../workflow/scripts/scaling_tables.py"
 

@@ -182,7 +182,7 @@ def test_sanity_checks_skip_missing_rows():
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("n_sizes,n_seeds", [(6, 2), (1, 1), (2, 1)])
 def test_figures_render(tmp_path, n_sizes, n_seeds):
-    from neurodyn.figures.scaling import (
+    from neurodyn.scaling.figures import (
         data_scaling_figure,
         generation_figure,
         model_scaling_figure,

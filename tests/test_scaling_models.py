@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from neurodyn.models.scaling import (
+from neurodyn.eval.losses import masked_mse
+from neurodyn.scaling.generation import generate
+from neurodyn.scaling.models import (
     ARCHITECTURES,
     MATCHED_HIDDEN,
     MATCHED_TARGET,
@@ -15,9 +17,7 @@ from neurodyn.models.scaling import (
     attention_heads,
     build_model,
     count_parameters,
-    generate,
     hidden_for_params,
-    masked_mse,
     paper_param_count,
 )
 

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from neurodyn.data.synthetic_controls import control_dataset
@@ -74,7 +75,40 @@ def test_run_collect_and_resume(sines, tmp_path, monkeypatch):
     assert int(gen["hidden"].sel(arch="LSTM")) == best["hidden"]
     assert float(gen["min_val_loss"].sel(arch="LSTM")) == best["min_val_loss"]
     assert sum("generation" in r for r in records) == 1 + 1 + 2  # every model-scaling fit
-    # a second run resumes from the per-fit results instead of training again
+    # a fit killed after its last epoch (no result.json yet) resumes from its checkpoint
+    lstm_id = "data_scaling-LSTM-seed0-3"
+    [done] = tmp_path.glob(f"{lstm_id}/*/result.json")
+    assert (done.parent / "last.ckpt").exists() and (done.parent / "best.ckpt").exists()
+    done.unlink()
+    resumed = run.run_fits(sines, fits, CFG, tmp_path)
+    assert json.dumps(resumed, sort_keys=True) == json.dumps(records, sort_keys=True)
+    # a second run reuses the per-fit results instead of training again
     monkeypatch.setattr(run, "fit_next_step", lambda *a, **k: pytest.fail("retrained"))
     again = run.run_fits(sines, fits, CFG, tmp_path)
     assert json.dumps(again, sort_keys=True) == json.dumps(records, sort_keys=True)
+    # ... also when only keys no fit depends on change (cohort list, grid, job size)
+    other = {**CFG, "cohorts": ["sines", "real"], "fits_per_job": 1, "archs": ["LSTM"]}
+    assert run.run_fits(sines, fits, other, tmp_path) == again
+    # a training-length change retrains the trained fits
+    monkeypatch.undo()
+    shorter = {**CFG, "train": {**CFG["train"], "max_epochs": 1}}
+    lstm = [f for f in fits if f.arch == "LSTM"][:1]
+    [rec] = run.run_fits(sines, lstm, shorter, tmp_path)
+    assert rec["epochs_run"] == 1 and rec["fit_key"] != records[fits.index(lstm[0])]["fit_key"]
+
+
+def test_training_lowers_the_loss(sines, tmp_path):
+    from neurodyn.scaling import run
+
+    cfg = {**CFG, "train": {**CFG["train"], "max_epochs": 4}}
+    fit = Fit("data_scaling", "Linear", 0, 3)
+    [rec] = run.run_fits(sines, [fit], cfg, tmp_path)
+    [metrics] = tmp_path.glob(f"{fit.fit_id}/*/metrics.csv")
+    per_epoch = pd.read_csv(metrics)
+    assert list(per_epoch["epoch"]) == [1, 2, 3, 4] and rec["epochs_run"] == 4
+    assert per_epoch["train_loss"].iloc[-1] < 0.9 * per_epoch["train_loss"].iloc[0], per_epoch
+    assert per_epoch["val_loss"].iloc[-1] < per_epoch["val_loss"].iloc[0], per_epoch
+    assert rec["min_val_loss"] == pytest.approx(per_epoch["val_loss"].min(), rel=1e-5)
+    # training is reproducible: a second fit from scratch gives the same record
+    [again] = run.run_fits(sines, [fit], cfg, tmp_path / "again")
+    assert json.dumps(again, sort_keys=True) == json.dumps(rec, sort_keys=True)

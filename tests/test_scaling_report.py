@@ -23,6 +23,9 @@ TABLES = ("scaling_slopes.rst", "scaling_sanity.rst")
 def _config(cohorts: list[str]) -> dict:
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     cfg["scaling"]["cohorts"] = cohorts
+    if "real" in cohorts:  # the real cohort needs real folders: the developers' overlay
+        shared = yaml.safe_load((REPO / "config" / "real_shared.yaml").read_text())
+        cfg["data"]["real"]["dirs"] = shared["data"]["real"]["dirs"]
     return cfg
 
 

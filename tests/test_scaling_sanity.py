@@ -27,6 +27,8 @@ from neurodyn.scaling.grid import Fit
 from neurodyn.scaling.run import run_fits
 from neurodyn.train.runtime import quiet_lightning
 
+pytestmark = pytest.mark.slow  # trains ~40 s on one thread
+
 #: ~72K parameters: LSTM h = 64, CTRNN h = 92, Feedforward h = 102, Transformer h = 56.
 MATCHED = 72_430
 SINES = {
@@ -42,6 +44,7 @@ RANDOMWALK = {
 SINES_LEVELS = (4, 16)
 RW_WORMS = 32
 TRAINED = ("Linear", "Feedforward", "CTRNN", "LSTM", "Transformer", "PureAttention")
+pytestmark = pytest.mark.slow  # about two minutes of training on one thread
 
 
 @pytest.fixture(scope="module", autouse=True)

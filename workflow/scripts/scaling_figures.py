@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src")) 
 import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from neurodyn.figures import scaling as fig  # noqa: E402
+from neurodyn.scaling import figures as fig  # noqa: E402
 from neurodyn.scaling.collect import cohort_labels  # noqa: E402
 from neurodyn.workflow import logged, run_provenance  # noqa: E402
 

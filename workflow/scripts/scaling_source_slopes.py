@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src")) 
 
 import pandas as pd  # noqa: E402
 
-from neurodyn.figures.scaling import source_slopes_figure  # noqa: E402
+from neurodyn.scaling.figures import source_slopes_figure  # noqa: E402
 from neurodyn.workflow import logged, run_provenance  # noqa: E402
 
 sm = snakemake  # noqa: F821

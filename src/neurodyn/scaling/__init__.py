@@ -1,1 +1,3 @@
-"""Scaling study (Simeon et al. 2024): analysis of the fitted-model tables."""
+"""Scaling study (Simeon et al. 2024): model zoo, windows, fit grid and keys, next-step
+training through the shared runner and trainer, generation, collection, analysis, figures
+and tables."""

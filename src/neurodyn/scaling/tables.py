@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from neurodyn.models.scaling import build_model, count_parameters, hidden_for_params
+from neurodyn.scaling.models import build_model, count_parameters, hidden_for_params
 
 # Published Table II: (count at h = 300, matched h, count at the matched h).
 PAPER_TABLE2 = {
