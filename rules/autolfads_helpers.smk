@@ -35,11 +35,9 @@ def autolfads_backends():
     return list(AUTOLFADS.get("backends", []))
 
 
-# Real NLB datasets (MC_Maze, MC_Maze_Large/Medium/Small) are used when their folder exists.
-AUTOLFADS_REAL = {
-    name: folder for name, folder in AUTOLFADS.get("real", {}).get("dirs", {}).items()
-    if Path(folder).is_dir()
-}
+# Real NLB datasets (MC_Maze, MC_Maze_Large/Medium/Small); rules/spikes_helpers.smk stops
+# the run when a listed folder does not exist.
+AUTOLFADS_REAL = dict(AUTOLFADS.get("real", {}).get("dirs", {}))
 
 
 def autolfads_datasets():

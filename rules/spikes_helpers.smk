@@ -25,12 +25,16 @@ def _nlb_sources():
         for name, item in NLB_NWB_CFG.get("files", {}).items()
     }
     for name, folder in config.get("autolfads", {}).get("real", {}).get("dirs", {}).items():
-        if Path(folder).is_dir():
-            path = _nlb_train_file(folder)
-            if out.get(name, path) != path:
-                raise ValueError(f"NLB dataset {name!r} is both lfads.nwb.files ({out[name]}) "
-                                 f"and autolfads.real.dirs ({path}): rename one")
-            out[name] = path
+        if not Path(folder).is_dir():
+            raise ValueError(
+                f"config autolfads.real.dirs.{name}: folder {Path(folder).resolve()} does not "
+                "exist (put the NLB *train* NWB file there, or remove the entry)"
+            )
+        path = _nlb_train_file(folder)
+        if out.get(name, path) != path:
+            raise ValueError(f"NLB dataset {name!r} is both lfads.nwb.files ({out[name]}) "
+                             f"and autolfads.real.dirs ({path}): rename one")
+        out[name] = path
     return out
 
 

@@ -82,13 +82,18 @@ def test_unknown_dataset_name_is_named(default, section):
     assert "'Kato2051' is not one of" in _error(config)
 
 
-def test_missing_real_folder_names_key_and_path(tmp_path):
+@pytest.mark.parametrize("section, key", [
+    ("data", "data.real.dirs.Dag2023"),
+    ("autolfads", "autolfads.real.dirs.MC_Maze"),
+])
+def test_missing_real_folder_names_key_and_path(tmp_path, section, key):
     missing = tmp_path / "no_such_folder"
+    name = key.rsplit(".", 1)[1]
     res = run_snakemake(REPO, "-n", "--config",
-                        f"data={{'real': {{'dirs': {{'Dag2023': '{missing}'}}}}}}")
+                        f"{section}={{'real': {{'dirs': {{'{name}': '{missing}'}}}}}}")
     out = res.stdout + res.stderr
     assert res.returncode != 0
-    assert "data.real.dirs.Dag2023" in out and str(missing) in out, out[-3000:]
+    assert key in out and str(missing) in out, out[-3000:]
 
 
 def test_unknown_top_level_key_stops_the_workflow():
