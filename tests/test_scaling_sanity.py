@@ -27,8 +27,6 @@ from neurodyn.scaling.grid import Fit
 from neurodyn.scaling.run import run_fits
 from neurodyn.train.runtime import quiet_lightning
 
-pytestmark = pytest.mark.slow  # trains ~40 s on one thread
-
 #: ~72K parameters: LSTM h = 64, CTRNN h = 92, Feedforward h = 102, Transformer h = 56.
 MATCHED = 72_430
 SINES = {
