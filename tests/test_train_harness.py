@@ -17,6 +17,7 @@ from neurodyn.train import device as device_mod
 from neurodyn.train.callbacks import format_progress
 from neurodyn.train.device import NoGPUError, TrainSettings, resolve_device
 from neurodyn.train.runner import FitRunner, PlannedFit
+from neurodyn.train.runtime import checkpoint_digest
 from neurodyn.train.trainer import LAST, fit_resumable, make_trainer
 
 
@@ -206,3 +207,19 @@ def test_no_study_imports_in_shared_packages():
             offenders += [f"{file.relative_to(root)} imports neurodyn.{s}" for s in studies
                           if f"neurodyn.{s}" in text]
     assert not offenders, offenders
+
+
+def test_checkpoint_digest_follows_training_state_not_file_bytes(tmp_path):
+    state = {"state_dict": {"w": torch.arange(4.0)}, "epoch": 3,
+             "callbacks": {"MetricsCSV": {"rows": [{"elapsed_s": 1.0}]}}}
+    torch.save(state, tmp_path / "a.ckpt")
+    state["callbacks"]["MetricsCSV"]["rows"][0]["elapsed_s"] = 2.0  # wall time: ignored
+    torch.save(state, tmp_path / "b.ckpt")
+    assert checkpoint_digest(tmp_path / "a.ckpt") == checkpoint_digest(tmp_path / "b.ckpt")
+    state["state_dict"]["w"][0] = 1.0
+    torch.save(state, tmp_path / "c.ckpt")
+    assert checkpoint_digest(tmp_path / "c.ckpt") != checkpoint_digest(tmp_path / "a.ckpt")
+    state["state_dict"]["w"][0] = 0.0
+    state["epoch"] = 4
+    torch.save(state, tmp_path / "d.ckpt")
+    assert checkpoint_digest(tmp_path / "d.ckpt") != checkpoint_digest(tmp_path / "a.ckpt")

@@ -46,10 +46,10 @@ def _result_bytes(repo: Path) -> dict[str, bytes]:
     """Every result file, except training jobs' resume state (``work/`` folders, which
     record how a fit got there, e.g. after a resume) and torch checkpoints (``torch.save``
     writes a random serialization id; the metrics computed from them are compared), nor the
-    run lock (it holds the PID of the last run)."""
+    rules' benchmark timings, nor the run lock (it holds the PID of the last run)."""
     root = repo / "results"
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "work" not in p.relative_to(root).parts
+            if p.is_file() and not {"work", "benchmarks"} & set(p.relative_to(root).parts)
             and p.suffix not in (".ckpt", ".pt") and p.name != ".neurodyn.lock"}
 
 

@@ -32,11 +32,10 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from neurodyn.digest import file_digest
 from neurodyn.io.atomic import atomic_path
 from neurodyn.train.device import TrainSettings
 from neurodyn.train.runner import FitRunner, PlannedFit
-from neurodyn.train.runtime import load_weights
+from neurodyn.train.runtime import checkpoint_digest, load_weights
 from neurodyn.train.trainer import LAST, fit_resumable, make_trainer, resume_point
 
 log = logging.getLogger("neurodyn")
@@ -70,7 +69,7 @@ class MemberTask:
         return {"member": self.member, "generation": self.generation, "hps": dict(self.hps),
                 "seed": self.seed, "target_epochs": self.target_epochs, "parent": self.parent,
                 "parent_ckpt_sha256": None if self.parent_ckpt is None
-                else file_digest(self.parent_ckpt)}
+                else checkpoint_digest(self.parent_ckpt)}
 
 
 def member_fit_config(cfg: Mapping[str, Any], settings: TrainSettings) -> dict[str, Any]:

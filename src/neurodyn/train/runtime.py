@@ -34,3 +34,39 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     # a resumed fit writes into its own folder again: expected, not worth a warning
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+
+
+def checkpoint_digest(path: str | Path) -> str:
+    """sha256 of the training state in a checkpoint: weights, optimizer and scheduler states
+    and counters (tensors and values, in key order).
+
+    Unlike the file's bytes, it is the same for two runs that saved the same state
+    (``torch.save`` writes a random serialization id into every file; callback states such
+    as the metrics CSV hold wall-clock times and are left out)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+
+    def feed(obj: Any) -> None:
+        if isinstance(obj, torch.Tensor):
+            t = obj.detach().cpu().contiguous()
+            digest.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        elif isinstance(obj, dict):
+            digest.update(b"{")
+            for key in sorted(obj, key=str):
+                digest.update(repr(key).encode())
+                feed(obj[key])
+            digest.update(b"}")
+        elif isinstance(obj, list | tuple):
+            digest.update(b"[")
+            for item in obj:
+                feed(item)
+            digest.update(b"]")
+        else:
+            digest.update(repr(obj).encode())
+
+    state = load_weights(path)
+    kept = ("state_dict", "optimizer_states", "lr_schedulers", "epoch", "global_step")
+    feed({k: state[k] for k in kept if k in state} if "state_dict" in state else state)
+    return digest.hexdigest()

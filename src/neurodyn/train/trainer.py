@@ -56,7 +56,7 @@ def make_trainer(settings: TrainSettings, *, max_epochs: int, workdir: Path | No
     ``reload_dataloaders_every_n_epochs``)."""
     if "max_steps" in kwargs:
         # Lightning counts a resumed step-limited fit one epoch short: express step budgets
-        # as epochs of a fixed number of batches instead (see neurodyn.zapbench.fit).
+        # as epochs of a fixed number of batches instead (as the ZAPBench fits do).
         raise ValueError("make_trainer: pass max_epochs, not max_steps (resume would lose "
                          "an epoch)")
     quiet_lightning()
