@@ -89,3 +89,38 @@ def test_invalid_config_names_the_field(repo, override, field):
     assert res.returncode != 0
     err = res.stdout + res.stderr
     assert "config" in err.lower() and field in err, err[-3000:]
+
+
+def _gpu_by_rule(out: str) -> dict[str, set[str]]:
+    """Rule name -> the values of its jobs' ``gpu`` resource in a dry run's job listing."""
+    found: dict[str, set[str]] = {}
+    rule = None
+    for line in out.splitlines():
+        text = line.strip()
+        if text.startswith(("rule ", "localrule ")) and text.endswith(":"):
+            rule = text.split()[1].rstrip(":")
+        elif text.startswith("resources:") and rule is not None:
+            gpu = [p.split("=")[1] for p in text[len("resources:"):].split(", ")
+                   if p.strip().startswith("gpu=")]
+            found.setdefault(rule, set()).update(gpu or ["absent"])
+    return found
+
+
+TRAINING_RULES = {"scaling_train", "wang2021_train", "lfads_train", "lfads_linear_ae",
+                  "autolfads_member", "autolfads_fixed", "zapbench_trace", "zapbench_unet"}
+
+
+@pytest.mark.parametrize("device, gpus", [("cuda", "1"), ("cpu", "0")])
+def test_training_rules_ask_for_a_gpu_when_the_device_is_cuda(repo, device, gpus):
+    """One switch (train.device) decides every training rule's GPU resource, so that on a
+    GPU box `--resources gpu=1` runs them one at a time on the GPU."""
+    (repo / "device.yaml").write_text(f"train: {{device: {device}}}\n")
+    res = run_snakemake(repo, "-n", "--forceall", "--configfile", "config/config.yaml",
+                        "device.yaml", "--resources", "gpu=1")
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    found = _gpu_by_rule(out)
+    assert TRAINING_RULES <= set(found), sorted(found)
+    assert {rule: found[rule] for rule in TRAINING_RULES} == {r: {gpus} for r in TRAINING_RULES}
+    non_training = {r: v for r, v in found.items() if r not in TRAINING_RULES and "1" in v}
+    assert not non_training, non_training
