@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from neurodyn.io.spikes import assemble_spikes, make_sv_mask, split_arrays
-from neurodyn.models.lfads import GRAD_CLIP, LFADS, block_gradients, infer_rates, ramp
+from neurodyn.models.lfads import GRAD_CLIP, LFADS, block_gradients, ramp
+from neurodyn.models.lfads_inference import infer_rates
 from neurodyn.train.device import TrainSettings
 from neurodyn.train.trainer import make_trainer
 

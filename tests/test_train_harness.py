@@ -185,6 +185,14 @@ def test_digests_follow_content(tmp_path):
     before = code_digest("a.py", "sub", root=pkg)
     (pkg / "sub" / "b.py").write_text("y = 3\n")
     assert code_digest("a.py", "sub", root=pkg) != before
+    # a module's digest covers the neurodyn modules it imports, also inside functions
+    (pkg / "c.py").write_text("def f():\n    from neurodyn.sub.b import y\n    return y\n")
+    (pkg / "d.py").write_text("z = 0\n")
+    before_c = code_digest("c.py", root=pkg)
+    (pkg / "d.py").write_text("z = 1\n")
+    assert code_digest("c.py", root=pkg) == before_c
+    (pkg / "sub" / "b.py").write_text("y = 4\n")
+    assert code_digest("c.py", root=pkg) != before_c
     with pytest.raises(FileNotFoundError, match="missing"):
         code_digest("missing", root=pkg)
     store = tmp_path / "store"
@@ -210,7 +218,7 @@ def test_no_study_imports_in_shared_packages():
 
 
 def test_checkpoint_digest_follows_training_state_not_file_bytes(tmp_path):
-    state = {"state_dict": {"w": torch.arange(4.0)}, "epoch": 3,
+    state = {"state_dict": {"w": torch.arange(4.0), "step": torch.tensor(2.0)}, "epoch": 3,
              "callbacks": {"MetricsCSV": {"rows": [{"elapsed_s": 1.0}]}}}
     torch.save(state, tmp_path / "a.ckpt")
     state["callbacks"]["MetricsCSV"]["rows"][0]["elapsed_s"] = 2.0  # wall time: ignored

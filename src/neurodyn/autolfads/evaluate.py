@@ -76,7 +76,7 @@ def score(train_rates: np.ndarray, eval_rates: np.ndarray, split: NLBSplit,
 def lfads_rates(model: Any, split: NLBSplit, n_samples: int,
                 seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Posterior-averaged LFADS rates of the NLB training and evaluation trials."""
-    from neurodyn.models.lfads import infer_rates
+    from neurodyn.models.lfads_inference import infer_rates
 
     train = {k: nlb_train(split, k) for k in ("encod_data", "recon_data", "sv_mask")}
     return (infer_rates(model, train, n_samples=n_samples, seed=seed)["rates"],

@@ -110,7 +110,7 @@ def run_search_job(data_path: str | Path, specs: Sequence[ModelSpec], cfg: Mappi
     by_id = {s.model_id: s for s in specs}
 
     def train_one(fit: PlannedFit) -> dict[str, Any]:
-        from neurodyn.models.lfads import infer_rates
+        from neurodyn.models.lfads_inference import infer_rates
 
         spec = by_id[fit.fit_id]
         model = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
@@ -156,7 +156,7 @@ def run_datasize_job(data_path: str | Path, specs: Sequence[ModelSpec], cfg: Map
     by_id = {s.model_id: s for s in specs}
 
     def train_one(fit: PlannedFit) -> dict[str, Any]:
-        from neurodyn.models.lfads import infer_rates
+        from neurodyn.models.lfads_inference import infer_rates
 
         spec = by_id[fit.fit_id]
         trials, train, valid = _subset_split(ds, spec, cfg, seed)

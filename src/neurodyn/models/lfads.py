@@ -8,8 +8,8 @@ Poisson readout of log-rates; Gaussian IC prior; KL and L2 penalties with per-ep
 ``loss = loss_scale · (recon + ramp_l2·L2 + ramp_kl·(kl_ic_scale·KL_ic + kl_co_scale·KL_co))``
 with the reconstruction NLL averaged over elements.
 
-Stable API (used by AutoLFADS / PBT, issue 6)
----------------------------------------------
+Stable API (used by LFADS and AutoLFADS)
+----------------------------------------
 ``LFADS(hparams: dict)``
     Build from a flat dict; missing keys take :data:`DEFAULT_HPARAMS` (unknown keys are an
     error). Data sizes: ``encod_data_dim`` (held-in neurons), ``recon_data_dim`` (held-in +
@@ -34,7 +34,7 @@ Stable API (used by AutoLFADS / PBT, issue 6)
     ``{train,valid}/kl_ic``, ``kl_co``, ``l2``. The SV selection metric is
     ``train/recon_sv_smth`` (training trials' held-out samples; computed from the training
     steps); ``valid/recon_heldin_smth`` is the standard validation metric.
-``infer_rates(model, arrays, n_samples=..)`` → dict(rates, factors, co_means)
+``neurodyn.models.lfads_inference.infer_rates(model, arrays, n_samples=..)``
     Posterior-averaged rates (counts per bin) of every trial, in ``recon_data`` neuron order.
 Train with the shared trainer (``neurodyn.train.trainer.make_trainer``) and
 ``gradient_clip_val=GRAD_CLIP`` (the spec's clipping, 200); batches from
@@ -393,44 +393,3 @@ class LFADS(L.LightningModule):
         self.history = [dict(r) for r in checkpoint.get("lfads_history", [])]
         self._smth = dict(checkpoint.get("lfads_smoothed", {}))
         self.hparams.update(checkpoint.get("lfads_hparams", {}))
-
-
-# -------------------------------------------------------------------------- inference
-@torch.no_grad()
-def infer_rates(model: LFADS, arrays: Mapping[str, np.ndarray], n_samples: int = 20,
-                batch_size: int = 512, seed: int = 0) -> dict[str, np.ndarray]:
-    """Posterior-averaged rates (counts per bin), factors and inferred-input means.
-
-    Eval mode (no dropout, no CD); the stored SV mask is applied to the input as in
-    validation. ``n_samples`` = 0 uses posterior means instead of sampling.
-    """
-    was_training = model.training
-    model.eval()
-    torch.manual_seed(seed)
-    h = model.hparams
-    sv_rate = float(h.sv_rate)
-    keys = ("rates", "factors", "co_means")
-    chunks: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-    n = arrays["encod_data"].shape[0]
-    device = model.device
-    for start in range(0, n, batch_size):
-        sl = slice(start, start + batch_size)
-        encod = torch.as_tensor(arrays["encod_data"][sl], dtype=torch.float32, device=device)
-        if sv_rate > 0:
-            sv = torch.as_tensor(np.asarray(arrays["sv_mask"][sl], bool), device=device)
-            encod = encod * sv.to(encod.dtype) / (1 - sv_rate)
-        ext = (torch.as_tensor(arrays["ext_input"][sl], dtype=torch.float32, device=device)
-               if "ext_input" in arrays else None)
-        passes = max(n_samples, 1)
-        acc: dict[str, Tensor] = {}
-        for _ in range(passes):
-            out = model(encod, ext, sample_posteriors=n_samples > 0)
-            parts = {"rates": torch.exp(out["log_rates"]), "factors": out["factors"]}
-            if "co_means" in out:
-                parts["co_means"] = out["co_means"]
-            for k, v in parts.items():
-                acc[k] = acc.get(k, 0) + v / passes
-        for k, v in acc.items():
-            chunks[k].append(v.cpu().numpy())
-    model.train(was_training)
-    return {k: np.concatenate(v) for k, v in chunks.items() if v}

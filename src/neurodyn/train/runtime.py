@@ -51,7 +51,7 @@ def checkpoint_digest(path: str | Path) -> str:
         if isinstance(obj, torch.Tensor):
             t = obj.detach().cpu().contiguous()
             digest.update(f"T{t.dtype}{tuple(t.shape)}".encode())
-            digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+            digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
         elif isinstance(obj, dict):
             digest.update(b"{")
             for key in sorted(obj, key=str):
