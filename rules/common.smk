@@ -54,7 +54,6 @@ DATA_CODE = code_version(
 DATA = config["data"]
 SYNTHETIC_DATASETS = list(DATA["synthetic"]["worms"])
 DOWNLOAD_SETS = DATA["download"].get("sets", {}) if DATA["download"]["enabled"] else {}
-DOWNLOAD_PATTERN = str(Path(DATA["download"]["dir"]) / "{dataset}" / "{file}")
 
 
 def real_dir(dataset):
@@ -115,13 +114,6 @@ def real_inputs(wildcards):
         ]
     root = real_dir(wildcards.dataset)
     return sorted(str(p) for p in root.rglob("*") if p.is_file() and p.suffix != ".md")
-
-
-def download_item(wildcards):
-    for item in DOWNLOAD_SETS[wildcards.dataset]:
-        if item["file"] == wildcards.file:
-            return item
-    raise ValueError(f"{wildcards.file} is not in data.download.sets.{wildcards.dataset}")
 
 
 def illustration_dataset(wildcards):

@@ -34,22 +34,6 @@ rule real_calcium:
         "../workflow/scripts/real_calcium.py"
 
 
-rule download:
-    output:
-        DOWNLOAD_PATTERN,
-    params:
-        code=DATA_CODE,
-        item=download_item,
-    wildcard_constraints:
-        file=".+",
-    log:
-        "logs/download/{dataset}/{file}.log",
-    conda:
-        "../envs/data.yaml"
-    script:
-        "../workflow/scripts/download.py"
-
-
 rule preprocess:
     input:
         "results/data/{source}/raw/{dataset}.nc",

@@ -1,5 +1,5 @@
 # Neural Latents Benchmark (MC_Maze) NWB files, shared by the LFADS and AutoLFADS studies: one
-# download rule (pinned URL + sha256, lfads.nwb.files) and one conversion rule to the
+# conversion rule (downloads of lfads.nwb.files: rules/download.smk) to the
 # neurodyn-spikes/1 schema (NLB window -250..+450 ms around movement onset, 200 ms forward):
 #   results/data/nlb/<name>_<bin ms>ms.nc
 # Names: the keys of lfads.nwb.files (file in lfads.nwb.dir) and of autolfads.real.dirs (the
@@ -24,21 +24,3 @@ rule nlb_nwb:
         "../envs/data.yaml"
     script:
         "../workflow/scripts/nlb_nwb.py"
-
-
-if NLB_NWB_CFG.get("download", False):
-
-    rule nlb_download:
-        """Fetch one pinned NLB NWB file (URL + sha256); offline, fail with where to put it."""
-        output:
-            str(Path(NLB_NWB_CFG["dir"]) / "{nlb_file}"),
-        wildcard_constraints:
-            nlb_file="|".join(map(re.escape, NLB_PINNED)) or "none",
-        params:
-            item=lambda wc: NLB_PINNED[wc.nlb_file],
-        log:
-            "logs/data/nlb/download/{nlb_file}.log",
-        conda:
-            "../envs/data.yaml"
-        script:
-            "../workflow/scripts/nlb_download.py"

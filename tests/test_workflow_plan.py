@@ -124,3 +124,16 @@ def test_training_rules_ask_for_a_gpu_when_the_device_is_cuda(repo, device, gpus
     assert {rule: found[rule] for rule in TRAINING_RULES} == {r: {gpus} for r in TRAINING_RULES}
     non_training = {r: v for r, v in found.items() if r not in TRAINING_RULES and "1" in v}
     assert not non_training, non_training
+
+
+def test_one_download_rule_serves_calcium_and_nlb_files(repo):
+    """C. elegans raw files and NLB NWB files are fetched by the same `download` rule."""
+    (repo / "downloads.yaml").write_text(
+        "data: {download: {enabled: true}}\nlfads: {nwb: {enabled: true, download: true}}\n")
+    calcium = "resources/raw/Kato2015/traces_nc-mcm/known_neurons.npz"
+    nlb = "resources/raw/nlb/sub-Jenkins_ses-small_desc-train_behavior+ecephys.nwb"
+    res = run_snakemake(repo, "-n", "--quiet", "rules", "--configfile", "config/config.yaml",
+                        "downloads.yaml", "--", calcium, nlb)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    rows = dict(line.split() for line in res.stdout.splitlines() if len(line.split()) == 2)
+    assert rows.get("download") == "2", res.stdout
