@@ -225,9 +225,9 @@ class LFADS(L.LightningModule):
             gen_proj = gen_in @ self.gen.weight_ih[0] + self.gen.bias_ih[0]
             gen_h = self.gen.step(gen_proj[None, :, : 2 * n_gen], gen_proj[None, :, 2 * n_gen:],
                                   gen_h, gen_hh)
-            if gen_drop is not None:
-                gen_h = gen_h * gen_drop[t]
-            f = gen_h[0] @ fac_w.T
+            # dropout on the copy that feeds the factors only, as in LFADS and lfads-torch:
+            # the generator's state carries on undropped
+            f = (gen_h[0] if gen_drop is None else gen_h[0] * gen_drop[t]) @ fac_w.T
             factors.append(f)
         fac = torch.stack(factors, dim=1)
         out = {"log_rates": self.readout(fac), "factors": fac, "ic_mean": ic_mean,
