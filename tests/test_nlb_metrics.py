@@ -119,6 +119,12 @@ def test_r2_and_psth_by_hand():
     padded = np.concatenate([psth, np.full((2, 1, 1), np.nan)], axis=1)
     longer = np.concatenate([rates, np.ones((3, 1, 1))], axis=1)
     assert psth_r2(padded, longer, [np.array([0, 1]), np.array([2])]) == pytest.approx(expected)
+    # a condition without evaluation trials is skipped (nlb_tools), not a crash
+    three = np.concatenate([psth, [[[9.0], [9.0]]]], axis=0)
+    conds = [np.array([0, 1]), np.array([2]), np.array([], dtype=int)]
+    assert psth_r2(three, rates, conds) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="no PSTH condition"):
+        psth_r2(psth, rates, [np.array([], dtype=int)] * 2)
 
 
 def test_kernel_smoothing_and_lag():

@@ -147,13 +147,19 @@ def velocity_r2(rates: NLBRates, targets: NLBTargets) -> float:
 def psth_r2(psth: np.ndarray, eval_rates: np.ndarray,
             eval_cond_idx: Sequence[np.ndarray]) -> float:
     """R² of condition-averaged evaluation rates against the true PSTHs (uniform over
-    neurons). Rows where the true PSTH is NaN (padding) are dropped."""
+    neurons). Rows where the true PSTH is NaN (padding) are dropped; conditions without
+    evaluation trials are skipped, as nlb_tools does."""
     if len(eval_cond_idx) != psth.shape[0]:
         raise ValueError(f"{len(eval_cond_idx)} condition index arrays for "
                          f"{psth.shape[0]} PSTH conditions")
     t = psth.shape[1]
-    pred = np.stack([eval_rates[np.asarray(idx, int), :t].mean(axis=0) for idx in eval_cond_idx])
-    true_rows, pred_rows = psth.reshape(-1, psth.shape[2]), pred.reshape(-1, pred.shape[2])
+    used = [c for c, idx in enumerate(eval_cond_idx) if np.asarray(idx).size > 0]
+    if not used:
+        raise ValueError("no PSTH condition has evaluation trials")
+    pred = np.stack([eval_rates[np.asarray(eval_cond_idx[c], int), :t].mean(axis=0)
+                     for c in used])
+    true = psth[used]
+    true_rows, pred_rows = true.reshape(-1, true.shape[2]), pred.reshape(-1, pred.shape[2])
     keep = ~np.isnan(true_rows[:, 0])
     if np.isnan(pred_rows[keep]).any():
         raise ValueError("NaN rates where the PSTH is defined")
