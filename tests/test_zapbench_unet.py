@@ -214,3 +214,31 @@ def test_fit_resumes_a_killed_job_exactly(tmp_path: Path):
         torch.testing.assert_close(a, b)
     rows = (tmp_path / "part" / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1.0", "2.0", "3.0", "4.0", "5.0"]
+
+
+@pytest.mark.parametrize("which", ["default", "paper", "tiny"])
+def test_reference_unet_trains_on_trace_loss(tmp_path, which):
+    """The reference UNet optimises the trace MAE (paper: every model, "for a fair
+    comparison"); the voxel loss is an ablation that changes nothing else."""
+    from neurodyn.zapbench.grid import all_unet_settings
+    from neurodyn.zapbench.results import differs_only_in
+
+    z = zapbench_config(tiny=which == "tiny", paper=which == "paper")
+    settings = all_unet_settings(z)
+    ref = z["unet"]["reference"]
+    assert settings[ref]["loss"] == "trace"
+    assert unet_settings(z["unet"]["model"], {})["loss"] == "trace"  # the default
+    if which != "tiny":  # the tiny test config runs no loss ablation
+        ablations = [n for n in differs_only_in(settings, ref, ["loss"]) if n != ref]
+        assert [settings[n]["loss"] for n in ablations] == ["voxel"]
+    # the reference loss is the MAE of predicted segment means against the traces
+    data = tiny_recording(tmp_path)
+    src = VideoSource(data, settings[ref], "cpu")
+    frames = torch.from_numpy(data.video[None, 10:12])
+    traces = torch.from_numpy(data.traces[None, 10:12])
+    pred = frames + 0.1 * torch.randn(frames.shape, generator=torch.Generator().manual_seed(0))
+    got = float(src.loss(pred, frames, traces, settings[ref]["loss"]))
+    want = float(np.abs(segment_means(pred[0].numpy(), data.segmentation, data.n_neurons)
+                        - data.traces[10:12]).mean())
+    assert got == pytest.approx(want, rel=1e-5)
+    assert got != pytest.approx(float(src.loss(pred, frames, traces, "voxel")), rel=1e-3)
