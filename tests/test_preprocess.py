@@ -14,6 +14,7 @@ from neurodyn.data.celegans.preprocess import (
     unit_scale,
     zscore,
 )
+from neurodyn.io.calcium import WormRecord, assemble_calcium
 
 
 def test_zscore_population_std():
@@ -95,3 +96,26 @@ def test_combined_file_keeps_long_names(small_dataset, tmp_path):
     combine_datasets([a, b]).to_netcdf(tmp_path / "c.nc")
     names = xr.open_dataset(tmp_path / "c.nc")["dataset"].values.tolist()
     assert names[-1] == "AMuchLongerDatasetName"
+
+
+def test_downsampled_features_and_held_labels_change_at_the_same_step():
+    """A step in activity and a behaviour change at the same time land on the same row."""
+    t = np.arange(0, 30.0, 0.02)  # 50 Hz, so Δt = 0.666 s averages blocks
+    dt, centre = 0.666, 2.5 * 0.666 / 6  # a block's centre, after its start
+    # step times across one block; within ±0.055 s (half a fine step) of a block centre the
+    # block average sits exactly halfway, a tie, so those are left out
+    taus = [tau for tau in 10.0 + 0.666 * 15 + np.arange(0.0, 0.666, 0.06)
+            if 0.08 < (tau - centre) % dt < dt - 0.08]
+    assert len(taus) >= 8
+    records = [WormRecord(traces=np.repeat((t >= tau).astype(float)[:, None], 2, axis=1),
+                          ids=["AVAL", "RIML"], time_s=t, source_file="mem.npz",
+                          worm_id=f"w{i}", behavior=(t >= tau).astype(np.int16))
+               for i, tau in enumerate(taus)]
+    raw = assemble_calcium(records, "Step", states=("before", "after"))
+    out = preprocess_dataset(raw, PreprocessParams(resample_dt=dt, smooth_alpha=1.0))
+    for w, tau in enumerate(taus):
+        x = out["activity"].sel(neuron="AVAL").values[w, : int(out["n_timesteps"][w])]
+        beh = out["behavior"].values[w, : x.size]
+        first_high = int(np.argmax(x > (x.min() + x.max()) / 2))
+        first_after = int(np.argmax(beh == 1))
+        assert first_high == first_after, f"step at {tau:.2f} s"

@@ -4,10 +4,13 @@ Per worm, on the labeled neurons at the native rate: z-score over the whole reco
 (population std) → causal exponential smoothing (s₀ = x₀, sᵢ = α·xᵢ + (1−α)·sᵢ₋₁) → resampling
 to ``dt``: linear interpolation when ``dt`` is finer than the native interval, otherwise
 interpolation to ``dt/6`` followed by averaging blocks of 6 (down-sampling without aliasing).
-Behaviour labels are carried by zero-order hold (the label of the last native sample at or
-before each new time). Added variables: ``derivative`` (np.gradient of the processed activity
-over time) and ``activity_unit`` (per worm and neuron, min-max scaled to [0, 1], as used by
-the Wang 2021 thesis).
+Each block average is stamped at its block's start (as worm-graph's ``aggregate_data``
+does), but it represents the block's centre, (6 − 1)/2 fine steps later; behaviour labels are
+carried by zero-order hold at the time each output row represents (the block centre when
+down-sampling, the grid point when up-sampling), so features and labels stay aligned. Added
+variables: ``derivative`` (np.gradient of the processed activity over time) and
+``activity_unit`` (per worm and neuron, min-max scaled to [0, 1], as used by the Wang 2021
+thesis).
 """
 
 from __future__ import annotations
@@ -48,10 +51,17 @@ def exponential_smooth(x: np.ndarray, alpha: float) -> np.ndarray:
     return y
 
 
+def _downsamples(t: np.ndarray, dt: float) -> bool:
+    """Whether resampling times ``t`` to step ``dt`` averages blocks (``dt`` ≥ native step)."""
+    return dt >= float(np.median(np.diff(t)))
+
+
 def resample(x: np.ndarray, t: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """Resample rows of ``x`` (sampled at times ``t``) onto a grid of step ``dt``."""
-    native = float(np.median(np.diff(t)))
-    if dt < native:
+    """Resample rows of ``x`` (sampled at times ``t``) onto a grid of step ``dt``.
+
+    Returned times start at 0; a block average is stamped at its block's start.
+    """
+    if not _downsamples(t, dt):
         t_new = np.arange(t[0], t[-1], dt)
         return _interp(x, t, t_new), t_new - t[0]
     fine = dt / UPSAMPLE_FACTOR
@@ -67,6 +77,13 @@ def _interp(x: np.ndarray, t: np.ndarray, t_new: np.ndarray) -> np.ndarray:
     idx = np.clip(np.searchsorted(t, t_new, side="right") - 1, 0, t.size - 2)
     w = ((t_new - t[idx]) / (t[idx + 1] - t[idx]))[:, None]
     return x[idx] * (1 - w) + x[idx + 1] * w
+
+
+def represented_times(t: np.ndarray, t_new: np.ndarray, dt: float) -> np.ndarray:
+    """Times (since ``t[0]``) that the rows of :func:`resample` represent: block centres."""
+    if not _downsamples(t, dt):
+        return t_new
+    return t_new + 0.5 * (UPSAMPLE_FACTOR - 1) * dt / UPSAMPLE_FACTOR
 
 
 def hold_labels(labels: np.ndarray, t: np.ndarray, t_new: np.ndarray) -> np.ndarray:
@@ -101,7 +118,8 @@ def preprocess_dataset(ds: xr.Dataset, params: PreprocessParams) -> xr.Dataset:
                                 params)
         beh = None
         if "behavior" in ds:
-            beh = hold_labels(ds["behavior"].values[w, :n], t, t_new)
+            t_rep = represented_times(t, t_new, params.resample_dt)
+            beh = hold_labels(ds["behavior"].values[w, :n], t, t_rep)
         per_worm.append((cols, x, t_new, beh))
     t_max = max(p[1].shape[0] for p in per_worm)
     shape = (ds.sizes["worm"], t_max, ds.sizes["neuron"])
