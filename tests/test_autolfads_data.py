@@ -3,10 +3,20 @@ clear errors, and real MC_Maze entering the DAG when its folder exists."""
 
 import numpy as np
 import pytest
+from sklearn.linear_model import Ridge
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV
 
-from neurodyn.autolfads.data import nlb_split, nlb_val_phase, real_nlb_dataset, synthetic_reaching
-from neurodyn.autolfads.evaluate import nlb_targets
+from neurodyn.autolfads.data import (
+    NLBSplit,
+    nlb_split,
+    nlb_val_phase,
+    real_nlb_dataset,
+    synthetic_reaching,
+)
+from neurodyn.autolfads.evaluate import as_nlb_rates, nlb_targets
 from neurodyn.errors import InputError
+from neurodyn.eval.nlb import velocity_r2
 
 from conftest import REPO
 from workflow_helpers import run_snakemake
@@ -28,10 +38,55 @@ def test_synthetic_reaching_in_nlb_layout():
     assert t.eval_spikes_heldout.shape == (n_eval, 25, 5)
     assert t.eval_spikes_heldin_forward.shape == (n_eval, 5, 15)
     assert t.psth.shape == (4, 25, 20) and sum(len(i) for i in t.eval_cond_idx) == n_eval
-    assert np.isnan(t.eval_behavior[:, -5:]).all()  # 100 ms lag = 5 bins at 20 ms
+    # 100 ms lag = 5 bins at 20 ms, read from the forward window: no bin lost
+    assert t.eval_behavior.shape == (n_eval, 25, 2) and not np.isnan(t.eval_behavior).any()
+    np.testing.assert_array_equal(t.eval_behavior, split.test["behavior"][:, 5:30])
+    with pytest.raises(InputError, match="n_forward_bins"):
+        nlb_split(synthetic_reaching({**CFG, "n_forward_bins": 4}, 0), "short.nc", EVAL)
     no_heldout = ds.assign(heldout=("neuron", np.zeros(20, bool)))
     with pytest.raises(InputError, match="heldout"):
         nlb_split(no_heldout, "f.nc", EVAL)
+
+
+def _recording_split(n_obs: int = 20, n_fwd: int = 6, lag: int = 4):
+    """A continuous recording cut into trials as our readers store them (observed then
+    forward window), rates that lead the velocity by ``lag`` bins, and the nlb_tools-style
+    behaviour tensors (the aligned window shifted by the lag, read from the recording)."""
+    rng = np.random.default_rng(3)
+    n_train, n_valid, n_test, n_neurons, period = 24, 6, 12, 6, 50
+    steps = np.arange(period * (n_train + n_valid + n_test) + n_obs + n_fwd)
+    freq, phase = rng.uniform(0.05, 0.3, (1, 2)), rng.uniform(0, 6.3, (1, 2))
+    vel = np.sin(freq * steps[:, None] + phase) + 0.3 * rng.normal(size=(steps.size, 2))
+    rates = np.exp(0.5 * np.roll(vel, -lag, axis=0) @ rng.normal(size=(2, n_neurons)))
+    rates += 0.3 * rng.random(rates.shape)
+    starts = 7 + period * np.arange(n_train + n_valid + n_test)
+    win = starts[:, None] + np.arange(n_obs + n_fwd)[None, :]
+    nlb_beh = vel[starts[:, None] + lag + np.arange(n_obs)[None, :]]
+    cut = {"train": slice(0, n_train), "valid": slice(n_train, n_train + n_valid),
+           "test": slice(n_train + n_valid, None)}
+    parts = {k: {"recon_data": rng.poisson(rates[win[c]]).astype(float), "behavior": vel[win[c]],
+                 "condition": np.arange(win[c].shape[0]) % 3} for k, c in cut.items()}
+    split = NLBSplit(parts["train"], parts["valid"], parts["test"], n_heldin=4, n_obs=n_obs,
+                     bin_ms=20.0, lag_ms=20.0 * lag, psth_sd_ms=40.0, dataset="Constructed",
+                     synthetic=True)
+    return split, rates[win], nlb_beh[:n_train + n_valid], nlb_beh[cut["test"]]
+
+
+def test_vel_r2_matches_nlb_tools_with_lag():
+    """vel R² on constructed inputs equals a by-hand nlb_tools computation: behaviour from
+    the window shifted by the lag (all ``n_obs`` bins, none dropped), GridSearchCV ridge."""
+    split, rates, beh_train, beh_eval = _recording_split()
+    n_obs, n_train = split.n_obs, beh_train.shape[0]
+    t = nlb_targets(split)
+    np.testing.assert_array_equal(t.train_behavior, beh_train)
+    np.testing.assert_array_equal(t.eval_behavior, beh_eval)
+    ours = as_nlb_rates(rates[:n_train], rates[n_train:], split)
+    flat = lambda a: a.reshape(-1, a.shape[-1])  # noqa: E731
+    search = GridSearchCV(Ridge(), {"alpha": np.logspace(-4, 0, 9)})
+    search.fit(flat(rates[:n_train, :n_obs]), flat(beh_train))
+    expected = r2_score(flat(beh_eval), search.predict(flat(rates[n_train:, :n_obs])))
+    assert expected > 0.5  # the rates carry the lagged velocity
+    assert velocity_r2(ours, t) == pytest.approx(expected, rel=1e-9)
 
 
 def test_val_phase_relabels_nlb_splits():

@@ -134,12 +134,12 @@ def test_kernel_smoothing_and_lag():
     spikes[0, 15, 0] = 1
     sm = gaussian_smooth(spikes, 2.0)
     assert sm.sum() == pytest.approx(1.0) and sm[0, :, 0].argmax() in (14, 15)
-    beh = np.arange(10, dtype=float).reshape(1, 5, 2)
-    lagged = lag_behavior(beh, 2)
-    np.testing.assert_array_equal(lagged[0, :3], beh[0, 2:])
-    assert np.isnan(lagged[0, 3:]).all()
-    with pytest.raises(ValueError):
-        lag_behavior(beh, 5)
+    beh = np.arange(10, dtype=float).reshape(1, 5, 2)  # 3 observed bins + 2 beyond
+    lagged = lag_behavior(beh, 2, 3)  # nlb_tools: the window shifted by the lag, no NaN tail
+    np.testing.assert_array_equal(lagged, beh[:, 2:5])
+    np.testing.assert_array_equal(lag_behavior(beh, 0, 3), beh[:, :3])
+    with pytest.raises(ValueError, match="does not cover"):
+        lag_behavior(beh, 3, 3)
     psth, ids = condition_psth(np.arange(12.0).reshape(3, 2, 2), np.array([1, 0, 1]))
     assert ids == [0, 1]
     np.testing.assert_allclose(psth[1], (np.arange(4.0) + np.arange(8.0, 12.0)).reshape(2, 2) / 2)

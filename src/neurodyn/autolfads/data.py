@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from neurodyn.errors import InputError
-from neurodyn.eval.nlb import LAG_MS, PSTH_SD_MS
+from neurodyn.eval.nlb import LAG_MS, PSTH_SD_MS, lag_bins
 from neurodyn.io.spikes import split_arrays
 
 LFADS_TRAIN, LFADS_VALID, NLB_EVAL = "train", "valid", "test"
@@ -105,10 +105,14 @@ def nlb_split(ds: xr.Dataset, path: str, eval_cfg: Mapping[str, Any]) -> NLBSpli
             raise InputError(path, "behavior", "hand velocity is needed for vel R²")
     lag = LAG_MS.get(name, float(ds.attrs.get("lag_s", eval_cfg["lag_ms"] / 1000)) * 1000)
     sd = PSTH_SD_MS.get(name, float(eval_cfg["psth_sd_ms"]))
+    bin_ms = float(ds.attrs["bin_width_s"]) * 1000
+    if lag_bins(lag, bin_ms) > int(ds.attrs["n_forward_bins"]):
+        raise InputError(path, "n_forward_bins", f"vel R² reads behaviour {lag:g} ms past "
+                         "the observed window (nlb_tools); the forward window is shorter")
     return NLBSplit(splits[LFADS_TRAIN], splits[LFADS_VALID], splits[NLB_EVAL],
                     n_heldin=int((~ds["heldout"].values.astype(bool)).sum()),
                     n_obs=splits[LFADS_TRAIN]["encod_data"].shape[1],
-                    bin_ms=float(ds.attrs["bin_width_s"]) * 1000, lag_ms=float(lag),
+                    bin_ms=bin_ms, lag_ms=float(lag),
                     psth_sd_ms=float(sd), dataset=name,
                     synthetic=str(ds.attrs["synthetic"]) == "true",
                     t_start_ms=float(ds["time"].values[0]) * 1000,

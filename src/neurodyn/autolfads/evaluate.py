@@ -31,7 +31,8 @@ def nlb_train(split: NLBSplit, key: str) -> np.ndarray:
 
 
 def nlb_targets(split: NLBSplit) -> NLBTargets:
-    """Evaluation targets: held-out spikes, forward spikes, lagged velocity, PSTHs of
+    """Evaluation targets: held-out spikes, forward spikes, velocity of the observed window
+    shifted by the lag (read past it, from the forward window, as nlb_tools does), PSTHs of
     Gaussian-smoothed spikes (all trials, all neurons, observed window) per condition."""
     n_in, n_obs, test = split.n_heldin, split.n_obs, split.test
     lag = lag_bins(split.lag_ms, split.bin_ms)
@@ -43,8 +44,8 @@ def nlb_targets(split: NLBSplit) -> NLBTargets:
         eval_spikes_heldout=test["recon_data"][:, :n_obs, n_in:],
         eval_spikes_heldin_forward=test["recon_data"][:, n_obs:, :n_in],
         eval_spikes_heldout_forward=test["recon_data"][:, n_obs:, n_in:],
-        train_behavior=lag_behavior(nlb_train(split, "behavior")[:, :n_obs], lag),
-        eval_behavior=lag_behavior(test["behavior"][:, :n_obs], lag),
+        train_behavior=lag_behavior(nlb_train(split, "behavior"), lag, n_obs),
+        eval_behavior=lag_behavior(test["behavior"], lag, n_obs),
         psth=psth,
         eval_cond_idx=[np.flatnonzero(test["condition"] == c) for c in ids])
 

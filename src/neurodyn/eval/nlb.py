@@ -212,13 +212,16 @@ def lag_bins(lag_ms: float, bin_ms: float) -> int:
     return int(round(lag_ms / bin_ms))
 
 
-def lag_behavior(behavior: np.ndarray, lag: int) -> np.ndarray:
-    """Behaviour aligned to neural bins with neural activity leading by ``lag`` bins:
-    ``out[:, t] = behavior[:, t + lag]``; the last ``lag`` bins are NaN (dropped by the
-    decoder), as in NLB's behaviour window offset by the lag."""
+def lag_behavior(behavior: np.ndarray, lag: int, n_bins: int) -> np.ndarray:
+    """Behaviour of the observed window (``n_bins`` bins) lagged behind the neural bins, as
+    nlb_tools reads it (its behaviour window is the aligned window shifted by the lag):
+    ``out[:, t] = behavior[:, t + lag]``. ``behavior`` must continue past the observed window
+    by at least ``lag`` bins (e.g. into the forward window), so no bin is lost; NaN values
+    inside it (no samples) stay NaN and are dropped by the decoder."""
     behavior = np.asarray(behavior, dtype=float)
-    if lag < 0 or lag >= behavior.shape[1]:
-        raise ValueError(f"lag of {lag} bins does not fit {behavior.shape[1]} bins")
-    out = np.full_like(behavior, np.nan)
-    out[:, : behavior.shape[1] - lag] = behavior[:, lag:]
-    return out
+    if lag < 0 or n_bins <= 0:
+        raise ValueError(f"lag ({lag}) must be >= 0 and the window ({n_bins} bins) > 0")
+    if behavior.shape[1] < n_bins + lag:
+        raise ValueError(f"behaviour of {behavior.shape[1]} bins does not cover the "
+                         f"{n_bins}-bin window lagged by {lag} bins")
+    return behavior[:, lag:lag + n_bins].copy()
