@@ -167,13 +167,16 @@ def test_fit_resumes_from_last_checkpoint_like_an_uninterrupted_fit(tmp_path):
     spec = ModelSpec("m", "search", "standard", 0, 3, {**SMALL, "cd_rate": 0.3,
                                                         "dropout_rate": 0.1})
     cfg, settings = {"max_epochs": 2, "batch_size": 8}, TrainSettings(progress=False)
-    first = fit_lfads(spec, train, valid, cfg, settings, tmp_path / "a")
+    first, _ = fit_lfads(spec, train, valid, cfg, settings, tmp_path / "a")
     assert (tmp_path / "a/last.ckpt").exists() and len(first.history) == 2
     assert (tmp_path / "a/metrics.csv").read_text().count("\n") == 3  # header + 2 epochs
-    resumed = fit_lfads(spec, train, valid, {**cfg, "max_epochs": 3}, settings, tmp_path / "a")
+    resumed, best_a = fit_lfads(spec, train, valid, {**cfg, "max_epochs": 3}, settings,
+                                tmp_path / "a")
     assert [r["epoch"] for r in resumed.history] == [0, 1, 2]
     assert resumed.history[1]["valid/recon_heldin"] == first.history[1]["valid/recon_heldin"]
-    straight = fit_lfads(spec, train, valid, {**cfg, "max_epochs": 3}, settings, tmp_path / "b")
+    straight, best_b = fit_lfads(spec, train, valid, {**cfg, "max_epochs": 3}, settings,
+                                 tmp_path / "b")
+    assert best_a == best_b
     assert straight.history[2]["train/loss"] == resumed.history[2]["train/loss"]
     assert straight.history[2]["valid/recon_heldin"] == resumed.history[2]["valid/recon_heldin"]
     assert straight.history[2]["train/recon_heldin"] < straight.history[0]["train/recon_heldin"]
@@ -201,3 +204,98 @@ def test_generator_dropout_drops_the_factor_path_only(monkeypatch):
     dropped = model(encod, sample_posteriors=False)["factors"]
     assert torch.all(dropped[:, 0] == 0) and not torch.all(kept[:, 0] == 0)
     torch.testing.assert_close(dropped[:, 1:], kept[:, 1:])
+
+
+def _toy_split(seed=1, n_trial=20, sv_rate=0.0):
+    rng = np.random.default_rng(seed)
+    ds = assemble_spikes(rng.poisson(1.0, (n_trial, 12, 7)), dataset="toy", bin_width_s=0.01,
+                         condition=np.zeros(n_trial),
+                         split=["train"] * (n_trial - 5) + ["valid"] * 5, synthetic=True)
+    if sv_rate:
+        from neurodyn.io.spikes import add_sv_mask
+
+        ds = add_sv_mask(ds, sv_rate, seed=1)
+    return split_arrays(ds, "train"), split_arrays(ds, "valid")
+
+
+def test_plateau_step_follows_reduce_lr_on_plateau():
+    from neurodyn.models.lfads_layers import plateau_step
+
+    state = {"lr": 1.0, "best": float("inf"), "bad_epochs": 0}
+    lrs = []
+    for value in (5, 4, 4, 4.5, 3.9, 4, 4, 4, 4, 4, 4, float("nan"), 4):
+        plateau_step(state, value, decay=0.5, patience=2, stop=0.3)
+        lrs.append(state["lr"])
+    # patience 2: the 3rd epoch in a row without a new best (threshold 0) decays; floor 0.3
+    assert lrs == [1, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.3, 0.3, 0.3]
+
+
+def test_lr_decays_after_a_plateau_and_a_new_pbt_lr_takes_effect():
+    """A monitored metric that never improves (constant, by construction) decays the LR of
+    the optimizer after ``lr_patience`` + 1 epochs; a PBT ``set_hparams(lr_init=…)`` then sets
+    it, and an unchanged ``lr_init`` keeps the decayed rate."""
+    from lightning.pytorch.callbacks import Callback
+
+    from neurodyn.models.lfads_data import LFADSDataModule
+
+    class SeenLR(Callback):
+        def __init__(self):
+            self.lrs = []
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if batch_idx == 0:
+                self.lrs.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    train, valid = _toy_split()
+    model = LFADS(LFADS.hparams_for_data(train, **SMALL, lr_init=0.01, lr_decay=0.5,
+                                         lr_patience=1, lr_stop=1e-3,
+                                         lr_monitor="hp/dropout_rate"))
+    seen = SeenLR()
+    trainer, _ = make_trainer(TrainSettings(progress=False), max_epochs=6, callbacks=[seen],
+                              gradient_clip_val=GRAD_CLIP)
+    trainer.fit(model, LFADSDataModule(train, valid, batch_size=8))
+    assert seen.lrs == pytest.approx([0.01, 0.01, 0.01, 0.005, 0.005, 0.0025])
+    assert [r["lr"] for r in model.history] == pytest.approx(seen.lrs)
+    model.set_hparams(lr_init=0.01)  # unchanged lr_init: the decayed rate stays
+    assert model.current_lr == pytest.approx(0.0025)
+    model.set_hparams(lr_init=0.02)  # a PBT member's new lr takes effect at once
+    assert trainer.optimizers[0].param_groups[0]["lr"] == 0.02 and model.current_lr == 0.02
+
+
+@pytest.mark.parametrize(("arm", "metric"), [("standard", "valid/recon_heldin_smth"),
+                                             ("sv", "train/recon_sv_smth")])
+def test_fit_evaluates_the_best_epoch_of_the_arm_metric(tmp_path, monkeypatch, arm, metric):
+    """With the arm's selection metric forced to be lowest at epoch 1 of 4, the returned
+    weights are those at the end of epoch 1, not the last ones, and the record says so."""
+    from neurodyn.lfads.grid import ModelSpec
+    from neurodyn.lfads.run import _final, fit_lfads
+
+    forced = [3.0, 1.0, 2.0, 4.0]
+    split = metric.split("/")[0]
+    finish, epoch_end = LFADS._finish, LFADS.on_train_epoch_end
+    snapshots = []
+
+    def fake_finish(self, which):
+        out = finish(self, which)
+        if which == split and out:
+            out[metric] = forced[self.current_epoch]
+        return out
+
+    def snapshot_end(self):
+        epoch_end(self)
+        snapshots.append({k: v.detach().clone() for k, v in self.state_dict().items()})
+
+    monkeypatch.setattr(LFADS, "_finish", fake_finish)
+    monkeypatch.setattr(LFADS, "on_train_epoch_end", snapshot_end)
+    sv_rate = 0.25 if arm == "sv" else 0.0
+    train, valid = _toy_split(sv_rate=sv_rate)
+    spec = ModelSpec("m", "search", arm, 0, 3, {**SMALL, "sv_rate": sv_rate})
+    model, best_epoch = fit_lfads(spec, train, valid, {"max_epochs": 4, "batch_size": 8},
+                                  TrainSettings(progress=False), tmp_path)
+    assert best_epoch == 1 and len(model.history) == 4
+    assert (tmp_path / "best.ckpt").exists()
+    state = model.state_dict()
+    for key, value in snapshots[1].items():
+        assert torch.equal(value, state[key]), key
+    assert any(not torch.equal(v, state[k]) for k, v in snapshots[-1].items())
+    assert _final(model, best_epoch)[metric.replace("/", "_")] == 1.0

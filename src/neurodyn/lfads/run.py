@@ -3,7 +3,9 @@
 Each model is one fit of :class:`neurodyn.train.runner.FitRunner`, keyed by its spec, the
 config values it depends on (:func:`fit_config`), the code it runs (:data:`FIT_CODE`) and the
 content of the dataset file; a finished fit with the same key is reused, an unfinished one
-resumes from its ``last.ckpt`` (written every epoch by the shared trainer).
+resumes from its ``last.ckpt`` (written every epoch by the shared trainer). A model is
+evaluated from its best epoch under its arm's selection metric (:func:`selection_metric`, kept
+as ``best.ckpt``), and its record gives that ``best_epoch`` and the metrics of that epoch.
 """
 
 from __future__ import annotations
@@ -29,8 +31,17 @@ FINAL_METRICS = ("train/recon_heldin_smth", "train/recon_sv_smth", "valid/recon_
                  "valid/recon_sv_smth", "train/recon_heldin", "valid/recon_heldin")
 # package code a fit runs (figures and tables are not in it: editing them retrains nothing)
 FIT_CODE = ("lfads/run.py", "lfads/grid.py", "lfads/analysis.py", "models/lfads.py",
-            "models/lfads_data.py", "train", "io/spikes.py", "eval/decoding.py")
+            "models/lfads_layers.py", "models/lfads_data.py", "train", "io/spikes.py",
+            "eval/decoding.py")
 PROGRESS_KEYS = ("train/recon_heldin", "valid/recon_heldin")
+# lfads.train keys of the learning-rate decay on plateau (LFADS hyperparameters of that name)
+LR_KEYS = ("lr_decay", "lr_patience", "lr_stop")
+
+
+def selection_metric(spec: ModelSpec) -> str:
+    """The metric that selects a model's best epoch: the SV metric for the SV arm, the
+    standard validation loss otherwise (the arms' model-selection metrics)."""
+    return "train/recon_sv_smth" if spec.arm == "sv" else "valid/recon_heldin_smth"
 
 
 def settings_key(settings: TrainSettings) -> dict[str, Any]:
@@ -63,28 +74,39 @@ def training_epochs(train_cfg: Mapping[str, Any], n_trials: int) -> int:
 
 def fit_lfads(spec: ModelSpec, train: Mapping[str, np.ndarray], valid: Mapping[str, np.ndarray],
               train_cfg: Mapping[str, Any], settings: TrainSettings, workdir: Path,
-              label: str = "") -> Any:
-    """Train one model with the shared trainer (resuming from ``workdir/last.ckpt``) and
-    return it with its final weights, on the CPU."""
+              label: str = "") -> tuple[Any, int]:
+    """Train one model with the shared trainer (resuming from ``workdir/last.ckpt``); return
+    it on the CPU with the weights of its best epoch under :func:`selection_metric` (its
+    ``history`` still covers every epoch), and that epoch."""
     from neurodyn.models.lfads import GRAD_CLIP, LFADS
     from neurodyn.models.lfads_data import LFADSDataModule, SeedPerBatch
-    from neurodyn.train.runtime import seed_all
+    from neurodyn.train.runtime import load_weights, seed_all
     from neurodyn.train.trainer import fit_resumable, make_trainer
 
     seed_all(spec.seed)
-    model = LFADS(LFADS.hparams_for_data(train, **spec.hparams))
+    lr = {key: train_cfg[key] for key in LR_KEYS if key in train_cfg}
+    model = LFADS(LFADS.hparams_for_data(train, **{**spec.hparams, **lr}))
     epochs = training_epochs(train_cfg, train["encod_data"].shape[0])
-    trainer, _ = make_trainer(settings, max_epochs=epochs, workdir=workdir,
-                              label=label or spec.model_id, callbacks=[SeedPerBatch(spec.seed)],
-                              progress_keys=PROGRESS_KEYS, gradient_clip_val=GRAD_CLIP)
+    trainer, ckpts = make_trainer(settings, max_epochs=epochs, workdir=workdir,
+                                  label=label or spec.model_id, monitor=selection_metric(spec),
+                                  mode="min", callbacks=[SeedPerBatch(spec.seed)],
+                                  progress_keys=PROGRESS_KEYS, gradient_clip_val=GRAD_CLIP)
     data = LFADSDataModule(train, valid, int(train_cfg["batch_size"]), seed=spec.seed)
     fit_resumable(trainer, model, workdir, datamodule=data)
-    return model.cpu()
+    model = model.cpu()
+    best = ckpts.best_path()
+    if best is None or not best.exists():
+        raise RuntimeError(f"{spec.model_id}: no best checkpoint under "
+                           f"{selection_metric(spec)} (metric never finite?)")
+    state = load_weights(best)
+    model.load_state_dict(state["state_dict"])
+    return model, int(state["lfads_history"][-1]["epoch"])
 
 
-def _final(model: Any) -> dict[str, float]:
-    last = model.history[-1] if model.history else {}
-    return {k.replace("/", "_"): float(last.get(k, float("nan"))) for k in FINAL_METRICS}
+def _final(model: Any, epoch: int) -> dict[str, float]:
+    """The logged metrics of ``epoch`` (the evaluated, best one)."""
+    rec = next((r for r in model.history if r["epoch"] == epoch), {})
+    return {k.replace("/", "_"): float(rec.get(k, float("nan"))) for k in FINAL_METRICS}
 
 
 def _curves(model: Any) -> dict[str, list[float]]:
@@ -113,12 +135,13 @@ def run_search_job(data_path: str | Path, specs: Sequence[ModelSpec], cfg: Mappi
         from neurodyn.models.lfads_inference import infer_rates
 
         spec = by_id[fit.fit_id]
-        model = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
+        model, best_epoch = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
         out = infer_rates(model, valid, n_samples=samples, seed=spec.seed)
         example = out["rates"][0, :, :N_EXAMPLE_NEURONS] / float(ds.attrs["bin_width_s"])
-        record = {**spec.to_dict(), **_final(model), **_curves(model),
+        record = {**spec.to_dict(), **_final(model, best_epoch), **_curves(model),
                   "rate_r2": rate_r2(out["rates"], valid["truth"]),
-                  "epochs_run": len(model.history), "example_trial": int(valid["trial"][0]),
+                  "epochs_run": len(model.history), "best_epoch": best_epoch,
+                  "example_trial": int(valid["trial"][0]),
                   "example_rates_hz": example.T.tolist()}
         log.info("%s: rate R2 %.3f", spec.model_id, record["rate_r2"])
         return record
@@ -160,13 +183,13 @@ def run_datasize_job(data_path: str | Path, specs: Sequence[ModelSpec], cfg: Map
 
         spec = by_id[fit.fit_id]
         trials, train, valid = _subset_split(ds, spec, cfg, seed)
-        model = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
+        model, best_epoch = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
         rates = infer_rates(model, setup["test"], n_samples=samples, seed=spec.seed)["rates"]
         r2 = cv_decoding_r2(rates, setup["test"]["behavior"], setup["lags"], setup["alphas"],
                             setup["folds"], seed)
         log.info("%s (%d trials): velocity R2 %.3f", spec.model_id, trials.size, r2)
-        return {**spec.to_dict(), **_final(model), "n_train_trials": int(trials.size),
-                "velocity_r2": r2, "epochs_run": len(model.history)}
+        return {**spec.to_dict(), **_final(model, best_epoch), "n_train_trials": int(trials.size),
+                "velocity_r2": r2, "epochs_run": len(model.history), "best_epoch": best_epoch}
 
     runner = _runner(workdir, data_path, cfg, settings, "datasize", seed)
     return runner.run([(s.model_id, s.to_dict()) for s in specs], train_one)

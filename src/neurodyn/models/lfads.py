@@ -22,8 +22,12 @@ Stable API (used by LFADS and AutoLFADS)
     The dict above with the data sizes filled in from :func:`neurodyn.io.spikes.split_arrays`.
 ``model.set_hparams(**changes)``
     Change tunable HPs between epochs (e.g. after a PBT clone). Dropout/CD/penalties are read
-    at every step; the learning rate is pushed into the optimizer now and again at every
-    epoch start (so it also survives a checkpoint restore).
+    at every step; a *changed* ``lr_init`` becomes the current learning rate (pushed into the
+    optimizer now and at every epoch start, so it also survives a checkpoint restore).
+LR decay on plateau (lfads-torch's ``ReduceLROnPlateau``, threshold 0)
+    When ``lr_monitor`` (``valid/recon_heldin_smth`` ≙ lfads-torch's ``valid/recon_smth``) has
+    not improved for over ``lr_patience`` epochs, the LR is multiplied by ``lr_decay`` (floor
+    ``lr_stop``; 1 = off); LR and plateau state are kept in checkpoints.
 ``training_step`` / ``validation_step``
     Batches are dicts (:class:`neurodyn.models.lfads_data.LFADSDataModule`): ``encod_data``
     (B, T_enc, N_in), ``recon_data`` (B, T_rec, N_rec), ``sv_mask`` (B, T_enc, N_in, bool),
@@ -61,6 +65,7 @@ from neurodyn.models.lfads_layers import (
     kl_ar1,
     kl_ic,
     pad_mask,
+    plateau_step,
     ramp,
 )
 
@@ -81,6 +86,8 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     # optimisation
     "lr_init": 4e-3, "weight_decay": 0.0, "loss_scale": 1e4, "variational": True,
     "smoothing_coef": 0.7,
+    # LR decay on plateau (lfads-torch configs/model defaults)
+    "lr_decay": 0.95, "lr_patience": 6, "lr_stop": 1e-5, "lr_monitor": "valid/recon_heldin_smth",
 }
 TUNABLE = ("lr_init", "dropout_rate", "cd_rate", "cd_pass_rate", "kl_ic_scale", "kl_co_scale",
            "l2_gen_scale", "l2_con_scale", "l2_ic_enc_scale", "l2_ci_enc_scale",
@@ -126,6 +133,7 @@ class LFADS(L.LightningModule):
         self.history: list[dict[str, float]] = []
         self._sums: dict[str, dict[str, float]] = {}
         self._smth: dict[str, float] = {}
+        self._lr = {"lr": float(h.lr_init), "best": math.inf, "bad_epochs": 0}
 
     # ---------------------------------------------------------------- construction helpers
     @staticmethod
@@ -142,8 +150,15 @@ class LFADS(L.LightningModule):
         bad = sorted(set(changes) - set(TUNABLE))
         if bad:
             raise ValueError(f"not tunable between epochs: {bad} (tunable: {list(TUNABLE)})")
+        if "lr_init" in changes and float(changes["lr_init"]) != float(self.hparams.lr_init):
+            self._lr.update(lr=float(changes["lr_init"]), bad_epochs=0)
         self.hparams.update(changes)
         self._apply_lr()
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate of the next epoch (``lr_init`` after plateau decays)."""
+        return float(self._lr["lr"])
 
     def _apply_lr(self) -> None:
         trainer = getattr(self, "_trainer", None)
@@ -151,7 +166,7 @@ class LFADS(L.LightningModule):
             return
         for opt in trainer.optimizers:
             for group in opt.param_groups:
-                group["lr"] = float(self.hparams.lr_init)
+                group["lr"] = self.current_lr
 
     # ---------------------------------------------------------------------- forward pass
     def _dropout(self, x: Tensor) -> Tensor:
@@ -370,7 +385,11 @@ class LFADS(L.LightningModule):
         record = {"epoch": int(self.current_epoch), **getattr(self, "_train_epoch", {}),
                   **getattr(self, "_valid_epoch", {})}
         record.update({f"hp/{k}": float(self.hparams[k]) for k in TUNABLE})
+        record["lr"] = self.current_lr
         self.history.append(record)
+        h = self.hparams
+        plateau_step(self._lr, float(record.get(h.lr_monitor, math.nan)), float(h.lr_decay),
+                     int(h.lr_patience), float(h.lr_stop))
         self._train_epoch, self._valid_epoch = {}, {}
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -388,8 +407,11 @@ class LFADS(L.LightningModule):
         checkpoint["lfads_history"] = [dict(r) for r in self.history]
         checkpoint["lfads_smoothed"] = dict(self._smth)
         checkpoint["lfads_hparams"] = dict(self.hparams)
+        checkpoint["lfads_lr"] = dict(self._lr)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.history = [dict(r) for r in checkpoint.get("lfads_history", [])]
         self._smth = dict(checkpoint.get("lfads_smoothed", {}))
         self.hparams.update(checkpoint.get("lfads_hparams", {}))
+        self._lr = dict(checkpoint.get("lfads_lr", {"lr": float(self.hparams.lr_init),
+                                                    "best": math.inf, "bad_epochs": 0}))

@@ -1,6 +1,6 @@
 """Building blocks of :class:`neurodyn.models.lfads.LFADS`: clipped GRUs, the bidirectional
 encoder, the IC and AR(1) prior KL terms, the penalty ramps and the coordinated-dropout /
-sample-validation masks (spec §1, §2.5)."""
+sample-validation masks (spec §1, §2.5) and the learning-rate decay on plateau."""
 
 from __future__ import annotations
 
@@ -119,6 +119,22 @@ def ramp(epoch: int, start: float, increase: float) -> float:
 
 
 # ---------------------------------------------------------------------------- CD and SV
+def plateau_step(state: dict[str, float], value: float, decay: float, patience: int,
+                 stop: float) -> None:
+    """One epoch of ReduceLROnPlateau (mode min, threshold 0, no cooldown) on ``state``
+    (``lr``, ``best``, ``bad_epochs``): after more than ``patience`` epochs without a new
+    best, ``lr`` is multiplied by ``decay`` (floored at ``stop``). Non-finite values are
+    skipped."""
+    if not math.isfinite(value):
+        return
+    if value < state["best"]:
+        state.update(best=value, bad_epochs=0)
+        return
+    state["bad_epochs"] += 1
+    if state["bad_epochs"] > patience and decay < 1:
+        state.update(lr=max(state["lr"] * decay, stop), bad_epochs=0)
+
+
 def cd_masks(shape: torch.Size, cd_rate: float, pass_rate: float, device: torch.device,
              generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """Fresh coordinated-dropout keep mask K and pass mask P (bool)."""
