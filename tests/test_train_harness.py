@@ -202,6 +202,12 @@ def test_digests_follow_content(tmp_path):
     (store / "c" / "0").write_bytes(b"2")
     assert file_digest(store) != d1
     assert inputs_digest([pkg / "a.py"]) != inputs_digest([pkg / "sub" / "b.py"])
+    single = tmp_path / "input.nc"
+    single.write_bytes(b"abc")
+    first = file_digest(single)
+    assert file_digest(single) == first  # cached: same size and modification time
+    single.write_bytes(b"abcd")
+    assert file_digest(single) != first
 
 
 def test_no_study_imports_in_shared_packages():

@@ -90,16 +90,30 @@ def code_digest(*parts: str, root: Path = PACKAGE_ROOT) -> str:
 
 def file_digest(path: str | Path, chunk: int = 1 << 22) -> str:
     """sha256 (hex) of a file's bytes; of a folder (e.g. a zarr store), of every file below it
-    with its relative path."""
+    with its relative path. A file's digest is computed once per process while its size and
+    modification time stay the same (a job keys many fits on the same inputs)."""
     path = Path(path)
+    if not path.is_dir():
+        stat = path.stat()
+        return _bytes_digest(path.resolve(), stat.st_size, stat.st_mtime_ns, chunk)
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            digest.update(str(file.relative_to(path)).encode() + b"\0")
-        with file.open("rb") as fh:
-            while block := fh.read(chunk):
-                digest.update(block)
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode() + b"\0")
+        _feed_file(digest, file, chunk)
+    return digest.hexdigest()
+
+
+def _feed_file(digest: Any, file: Path, chunk: int) -> None:
+    with file.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+
+
+@functools.cache
+def _bytes_digest(file: Path, size: int, mtime_ns: int, chunk: int) -> str:
+    """sha256 of one file's bytes (``size`` and ``mtime_ns`` key the cache)."""
+    digest = hashlib.sha256()
+    _feed_file(digest, file, chunk)
     return digest.hexdigest()
 
 
