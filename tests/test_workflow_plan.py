@@ -1,7 +1,6 @@
 """Planning-level checks: lint, dry runs for every config and the SLURM profile, bad config,
 study switches. Every plan runs in a throw-away copy, so it does not depend on results/."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -36,24 +35,17 @@ def test_lint_is_clean(repo):
     ["--workflow-profile", "profiles/slurm"],
 ])
 def test_dry_run(repo, extra):
-    start = time.perf_counter()
     res = run_snakemake(repo, "-n", *extra)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "dry-run" in res.stdout + res.stderr
     assert "Nothing to be done" not in res.stdout + res.stderr
-    assert time.perf_counter() - start < 60
 
 
-def test_paper_config_plans_within_30_s(repo):
-    start = time.perf_counter()
+def test_paper_config_plans(repo):
+    """The paper grids plan (their planning time: benchmarks/plan_time.py)."""
     res = run_snakemake(repo, "-n", "--quiet", "rules", "--configfile", "config/paper.yaml")
-    elapsed = time.perf_counter() - start
     assert res.returncode == 0, res.stderr[-3000:]
-    total = next(int(line.split()[1]) for line in res.stdout.splitlines()
-                 if line.startswith("total"))
-    print(f"snakemake -n --configfile config/paper.yaml: {total} jobs in {elapsed:.1f} s")
     assert _planned_rules(res.stdout) >= {f"{s}_train" for s in ("scaling", "lfads", "wang2021")}
-    assert elapsed < 30
 
 
 def test_slurm_profile_plans_with_slurm_executor(repo):
