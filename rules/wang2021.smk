@@ -7,6 +7,25 @@ include: "wang2021_helpers.smk"
 
 
 if WANG:
+    # The study's own preprocessing product (neurodyn.wang2021.prepare): worms selected by
+    # raw source file, native frame rate, unsmoothed, scaled to [0, 1] per worm and neuron.
+    rule wang2021_data:
+        input:
+            "results/data/{source}/raw/{dataset}.nc",
+        output:
+            "results/wang2021/data/{source}/{dataset}.nc",
+        params:
+            files=wang2021_worm_files,
+            code=WANG_DATA_CODE,
+        wildcard_constraints:
+            dataset="|".join(WANG_DATASETS.values()),
+        log:
+            "logs/wang2021/data/{source}/{dataset}.log",
+        conda:
+            "../envs/data.yaml"
+        script:
+            "../workflow/scripts/wang2021_data.py"
+
     # One training rule whatever wang2021.job says; the job's wildcards, outputs and log
     # names come from rules/wang2021_helpers.smk. Fits train through the shared fit runner,
     # whose resumable fit folders (weights, ensemble checkpoints) live under

@@ -21,20 +21,32 @@ WANG_FIGURES = ["fig2_2a", "fig2_2b", "fig2_2c", "fig2_3a", "fig2_3b", "without_
                 "edges_connectome"]
 
 
+WANG_DATA_CODE = code_version(
+    "__init__.py", "errors.py", "io", "data/celegans/preprocess.py", "wang2021/prepare.py"
+)
+WANG_DATASETS = {"kato": "Kato2015", "nichols": "Nichols2017"}
+
+
 def wang2021_input(dataset, source):
-    """Processed file of a dataset from the data rules, or a clear error if absent."""
+    """Wang's own preprocessing product of a dataset (rule wang2021_data, from the data
+    rules' raw file), or a clear error if the run does not build that dataset."""
     if dataset not in SOURCES.get(source, []):
         raise ValueError(
             f"config wang2021 needs {dataset} from the '{source}' source, which this run "
             f"does not build (data.synthetic.worms / data.real.dirs)"
         )
-    return f"results/data/{source}/processed/{dataset}.nc"
+    return f"results/wang2021/data/{source}/{dataset}.nc"
+
+
+def wang2021_worm_files(wildcards):
+    """Raw files (pattern -> worms) the study takes its worms from (real recordings)."""
+    return dict((WANG.get("worm_files") or {}).get(wildcards.dataset) or {})
 
 
 def wang2021_inputs():
     return {
-        "kato": wang2021_input("Kato2015", WANG["source"]),
-        "nichols": wang2021_input("Nichols2017", WANG["nichols_source"]),
+        "kato": wang2021_input(WANG_DATASETS["kato"], WANG["source"]),
+        "nichols": wang2021_input(WANG_DATASETS["nichols"], WANG["nichols_source"]),
     }
 
 

@@ -183,16 +183,20 @@ def _paper_cfg() -> dict:
 @pytest.mark.parametrize("kind", ["classify", "trajectory"])
 def test_paper_scale_models_take_one_step(kind, capsys):
     """Every paper.yaml network of a task kind (on the neurons of cls7 / traj), with the
-    paper's ensemble (10 folds) and batch (8 timesteps / 8 windows of 8 steps) shapes:
-    one Adam step on CPU."""
+    paper's ensemble (10 folds) and whole-worm batch (a Kato worm at its native rate: 3300
+    timesteps / its 412 training windows of 1 or 4 context + 8 steps) shapes: one Adam step
+    on CPU."""
     from neurodyn.wang2021.batched import MemberAdam, init_members
     from neurodyn.wang2021.harness import EnsembleModule, WormBatch
-    from neurodyn.wang2021.run import build_model, task_neurons
+    from neurodyn.wang2021.run import build_model, task_neurons, train_context
 
     cfg = _paper_cfg()
     task = "cls7" if kind == "classify" else "traj"
     neurons = task_neurons(cfg, task)
-    E, N, B, opts = len(cfg["folds"]), len(neurons), cfg[kind]["batch_size"], cfg[kind]
+    opts = cfg[kind]
+    assert opts["batch_size"] is None  # whole worms (thesis App. A.3)
+    T = 3300
+    E, N, B = len(cfg["folds"]), len(neurons), T if kind == "classify" else T // cfg["window"]
     gen = torch.Generator().manual_seed(0)
     archs = {a for spec in cfg["tasks"].values() if spec["kind"] == kind for a in spec["archs"]}
     for arch in sorted(archs - {"svm", "nochange"}):
@@ -203,11 +207,12 @@ def test_paper_scale_models_take_one_step(kind, capsys):
                            torch.randint(0, 7, (B,), generator=gen), torch.ones(E, B),
                            torch.ones(E, B))
         else:
-            wb = WormBatch(torch.rand(B, cfg["window"], N, 2, generator=gen), torch.ones(N),
-                           None, torch.ones(E, B), torch.ones(E, B))
+            context = train_context(arch, opts)
+            wb = WormBatch(torch.rand(B, context + cfg["window"], N, 2, generator=gen),
+                           torch.ones(N), None, torch.ones(E, B), torch.ones(E, B))
         module = EnsembleModule(model, [wb], kind, opts["lr"], opts["lr_factor"],
                                 opts["lr_patience"], ss_epochs=opts.get("ss_epochs", 0),
-                                burn_in=opts.get("burn_in", 1) if arch.startswith("lstm_")
+                                burn_in=train_context(arch, opts) if kind == "trajectory"
                                 else 1)
         before = [p.detach().clone() for p in model.parameters()]
         opt = MemberAdam(model.parameters(), torch.full((E,), opts["lr"]))

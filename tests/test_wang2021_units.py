@@ -13,7 +13,7 @@ from neurodyn.errors import InputError
 from neurodyn.train.device import TrainSettings
 from neurodyn.wang2021 import grid as G
 from neurodyn.wang2021 import states as st
-from neurodyn.wang2021.batched import MemberAdam, init_members
+from neurodyn.wang2021.batched import MemberAdam, init_members, set_norm
 from neurodyn.wang2021.data import Worms, canonical_neurons, load_worms
 from neurodyn.wang2021.harness import rollout, scheduled_p
 from neurodyn.wang2021.models import Classifier, GraphLayer
@@ -99,14 +99,16 @@ def test_edges_and_messages_are_permutation_equivariant(edges):
     assert torch.allclose(zp, z[:, :, perm], atol=1e-6)  # [H, M = A X] rows permute
 
 
-def test_sum_aggregation_is_invariant_and_concatenation_is_not():
+@pytest.mark.parametrize("node_input", ["messages", "concat"])
+def test_sum_aggregation_is_invariant_and_concatenation_is_not(node_input):
     torch.manual_seed(1)
     x, m = torch.rand(1, 6, 5, 2), torch.ones(6, 5)
     perm = torch.tensor([1, 2, 3, 4, 0])
     out = {}
     for agg in ("sum", "concat"):
-        model = Classifier("gnn", 1, 5, 2, 3, 8, "static", agg)
+        model = Classifier("gnn", 1, 5, 2, 3, 8, "static", agg, node_input=node_input)
         init_members(model, [0])
+        set_norm(model, "worm")
         model.eval()
         out[agg] = (model(x, m), model(x[:, :, perm], m[:, perm]))
     assert torch.allclose(*out["sum"], atol=1e-5)
@@ -194,7 +196,8 @@ CFG = {"kato_worms": 3, "nichols_worms": 1, "n_folds": 10, "window": 8, "k": [2]
        "neuron_sets": {"four": ["AVAL", "AVAR", "AIBR", "VB02"]},
        "tasks": {"c2": {"kind": "classify", "states": 2, "neurons": "four",
                         "archs": ["mlp", "gnn"]}},
-       "classify": {"hidden": 8, "edges": "static", "aggregation": "concat", "epochs": 4,
+       "classify": {"hidden": 8, "edges": "static", "aggregation": "concat",
+                    "node_input": "messages", "norm": "worm", "epochs": 4,
                     "batch_size": 60, "lr": 1e-3, "lr_factor": 0.25, "lr_patience": 50,
                     "svm_tol": 1e-5, "svm_max_iter": 1000}}
 

@@ -140,8 +140,16 @@ def test_real_kato_switch_plans_on_the_real_file():
                         "--forceall", "--",
                         "results/wang2021/fits.json")
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "results/data/real/processed/Kato2015.nc" in res.stdout
-    assert "results/data/synthetic/processed/Nichols2017.nc" in res.stdout
+    # Wang's own product at the native rate, from the raw files (not the scaling study's
+    # z-scored, smoothed, resampled processed files)
+    assert "results/wang2021/data/real/Kato2015.nc" in res.stdout
+    assert "results/wang2021/data/synthetic/Nichols2017.nc" in res.stdout
+    assert "results/data/real/raw/Kato2015.nc" in res.stdout
+    train_inputs = [block.split("\n")[1] for block in res.stdout.split("rule ")[1:]
+                    if block.startswith("wang2021_train:")]
+    assert train_inputs and all(
+        line.split("input: ")[1] == "results/wang2021/data/real/Kato2015.nc, "
+        "results/wang2021/data/synthetic/Nichols2017.nc" for line in train_inputs)
 
 
 def test_paper_grid_plans(run):

@@ -4,8 +4,10 @@ Every parameter and buffer has a leading member dimension E; members never inter
 member e of an ensemble trained together follows the same trajectory as the same model
 trained alone (E = 1) from the same seed, up to floating-point summation order. Pieces:
 
-- :class:`BLinear`, :class:`BBatchNorm` (batch statistics per member over the samples it
-  trains on, given as weights), :class:`BMLP` (NRI-style 2-layer ELU MLP + BatchNorm);
+- :class:`BLinear`, :class:`BNodeLinear` (own weights per node), :class:`BBatchNorm` (batch
+  statistics per member over the samples it trains on, given as weights; per worm in
+  evaluation too with :func:`set_norm`), :class:`BMLP` (NRI-style 2-layer ELU MLP +
+  BatchNorm) and :class:`NodeMLP` (the same block per node);
 - :func:`init_members` — member e initialised from its own seed;
 - :class:`MemberAdam` — Adam with a learning rate per member;
 - :class:`MemberPlateau` — reduce-on-plateau per member;
@@ -52,9 +54,33 @@ def _expand_weight(weight: Tensor | None, x: Tensor) -> Tensor:
     return weight.expand(x.shape[:-1]).to(x.dtype)
 
 
+class BNodeLinear(nn.Module):
+    """A linear layer of its own per node: y[e, ..., n] = x[e, ..., n] @ W[e, n] + b[e, n];
+    x (E, B, N, in)."""
+
+    def __init__(self, members: int, nodes: int, d_in: int, d_out: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(members, nodes, d_in, d_out))
+        self.bias = nn.Parameter(torch.empty(members, nodes, d_out))
+        self.d_in, self.d_out = d_in, d_out
+
+    def reset_member(self, e: int, gen: torch.Generator) -> None:
+        bound = 1.0 / math.sqrt(self.d_in)
+        with torch.no_grad():
+            self.weight[e].uniform_(-bound, bound, generator=gen)
+            self.bias[e].uniform_(-bound, bound, generator=gen)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.einsum("ebni,enio->ebno", x, self.weight) + self.bias[:, None]
+
+
 class BBatchNorm(nn.Module):
     """BatchNorm over features (last axis) per member; statistics are weighted by the
-    member's sample weights (0 = sample not in this member's batch)."""
+    member's sample weights (0 = sample not in this member's batch). ``per_batch``: in
+    evaluation too, normalise with the statistics of the batch at hand (one worm: per-worm
+    normalisation) instead of the running statistics."""
+
+    per_batch = False
 
     def __init__(self, members: int, features: int, momentum: float = 0.1,
                  eps: float = 1e-5) -> None:
@@ -75,19 +101,20 @@ class BBatchNorm(nn.Module):
     def forward(self, x: Tensor, weight: Tensor | None = None) -> Tensor:
         E, C = x.shape[0], x.shape[-1]
         view = (E,) + (1,) * (x.dim() - 2) + (C,)
-        if self.training:
+        if self.training or self.per_batch:
             w = _expand_weight(weight, x).reshape(E, -1, 1)
             flat = x.reshape(E, -1, C)
             n = w.sum(1).clamp_min(1.0)
             mean = (w * flat).sum(1) / n
             var = (w * (flat - mean[:, None]) ** 2).sum(1) / n
+        if self.training:
             with torch.no_grad():  # members without samples in this batch keep their stats
                 has = (w.sum(1) > 0).to(x.dtype)
                 unbiased = var * n / (n - 1).clamp_min(1.0)
                 rate = self.momentum * has
                 self.running_mean.lerp_(mean.detach(), rate)
                 self.running_var.lerp_(unbiased.detach(), rate)
-        else:
+        elif not self.per_batch:
             mean, var = self.running_mean, self.running_var
         xn = (x - mean.reshape(view)) / torch.sqrt(var.reshape(view) + self.eps)
         return xn * self.weight.reshape(view) + self.bias.reshape(view)
@@ -105,6 +132,31 @@ class BMLP(nn.Module):
     def forward(self, x: Tensor, weight: Tensor | None = None) -> Tensor:
         h = nn.functional.elu(self.fc2(nn.functional.elu(self.fc1(x))))
         return self.bn(h, weight)
+
+
+class NodeMLP(nn.Module):
+    """The NRI MLP block with its own weights per node (BatchNorm per node and feature);
+    x (E, B, N, in) → (E, B, N, out)."""
+
+    def __init__(self, members: int, nodes: int, d_in: int, hidden: int, d_out: int) -> None:
+        super().__init__()
+        self.fc1 = BNodeLinear(members, nodes, d_in, hidden)
+        self.fc2 = BNodeLinear(members, nodes, hidden, d_out)
+        self.bn = BBatchNorm(members, nodes * d_out)
+
+    def forward(self, x: Tensor, weight: Tensor | None = None) -> Tensor:
+        h = nn.functional.elu(self.fc2(nn.functional.elu(self.fc1(x))))
+        return self.bn(h.flatten(2), weight).reshape(h.shape)
+
+
+def set_norm(model: nn.Module, norm: str) -> None:
+    """``worm``: every BatchNorm normalises with the statistics of the worm it sees, in
+    evaluation too; ``running``: running statistics in evaluation."""
+    if norm not in ("worm", "running"):
+        raise ValueError(f"norm must be worm or running, not {norm!r}")
+    for mod in model.modules():
+        if isinstance(mod, BBatchNorm):
+            mod.per_batch = norm == "worm"
 
 
 def init_members(model: nn.Module, seeds: Sequence[int]) -> None:

@@ -1,7 +1,8 @@
 """Node features and labels for Wang 2021 from the processed calcium files.
 
-Per worm and neuron: the trace (``activity_unit``, already [0, 1] per worm) and its time
-derivative (``derivative``, scaled here to [0, 1] over the worm's whole recording). Neurons
+Per worm and neuron, from Wang's own product (:mod:`neurodyn.wang2021.prepare`, native frame
+rate): the trace (``activity_unit``, already [0, 1] per worm) and its time derivative
+(``derivative``, scaled here to [0, 1] over the worm's whole recording). Neurons
 not identified in a worm (e.g. VB1 in real Kato worm 5) are **masked nodes**: features 0,
 node mask False; models drop their edges and embeddings, accuracy is unaffected.
 """

@@ -2,8 +2,11 @@
 (E = 1 for one fit per job) of a classifier or a trajectory model.
 
 Per-worm optimisation: an epoch visits the training worms in a seeded order, one Adam step
-per worm on all its training samples, so BatchNorm statistics are per worm (and per member:
-only the member's training samples count). Adam lr 1e-3, reduce-on-plateau ×0.25 after
+per worm on all its training samples (``batch_size`` None; an integer gives minibatches
+within a worm), so BatchNorm statistics are per worm (and per member: only the member's
+training samples count). Trajectory windows hold ``burn_in`` true inputs (the burn-in of
+recurrent models, 1 for Markovian ones) before their predicted steps; the loss covers the
+predicted steps only. Adam lr 1e-3, reduce-on-plateau ×0.25 after
 ``lr_patience`` epochs, per member; the best-validation weights of each member are kept.
 It trains with the shared trainer (``neurodyn.train.trainer``): device and precision from the
 job's settings, a checkpoint every epoch that holds the per-member state too, so a killed
@@ -158,9 +161,11 @@ class EnsembleModule(L.LightningModule):
                 teacher = (torch.rand(wb.x.shape[0], steps, generator=self.gen) < p).to(wb.x.device)
             pred = rollout(self.model, wb.x, wb.node_mask, weights if training else None,
                            E, teacher, self.burn_in, steps)
-            err = (pred - wb.x[:, 1:].unsqueeze(0)) ** 2 * wb.node_mask[None, None, None, :,
-                                                                         None]
-            n_obs = wb.node_mask.sum() * wb.x.shape[-1] * steps
+            # loss on the predicted steps only: outputs from the last burn-in input on
+            first = self.burn_in - 1
+            err = (pred[:, :, first:] - wb.x[:, 1 + first:].unsqueeze(0)) ** 2 * \
+                wb.node_mask[None, None, None, :, None]
+            n_obs = wb.node_mask.sum() * wb.x.shape[-1] * (steps - first)
             per = err.sum((2, 3, 4)) / n_obs
         return (per * weights).sum(1), weights.sum(1)
 

@@ -4,13 +4,15 @@ Inputs: node features ``x`` (E, B, N, F), node mask ``m`` (B, N) (0 = neuron mis
 worm), sample weights ``w`` (E, B) for BatchNorm statistics.
 
 - ``mlp``: node features concatenated → 2-layer ELU MLP + BatchNorm → linear readout.
-- ``node_mlp``: the same MLP on every node separately (shared weights), then aggregation.
+- ``node_mlp``: an MLP of its own on every node (per-node weights), then aggregation.
 - ``gnn``: node MLP embedding H; edge MLP on concatenated pairs [h_i, h_j] → sigmoid →
-  weighted adjacency A (self-edges included; rows = receivers); messages M = A X; [H, M]
-  aggregated by concatenation (or sum) → 2-layer MLP head. Edges ``static`` (A once per
-  worm, from the mean embedding over all the worm's timesteps in the batch), ``dynamic``
-  (A per timestep) or ``connectome`` (fixed White 1986 adjacency + self-edges).
-- ``lstm_mlp`` / ``lstm_gnn``: the MLP / GNN encoder followed by an LSTM cell (trajectory).
+  weighted adjacency A (self-edges included; rows = receivers); messages M = A X; each node
+  passes on M only (eq. 11; ``node_input: concat`` passes [H, M]); nodes aggregated by
+  concatenation (or sum) → 2-layer MLP head. Edges ``static`` (A once per worm, from the
+  mean embedding over all the worm's timesteps in the batch), ``dynamic`` (A per timestep)
+  or ``connectome`` (fixed White 1986 adjacency + self-edges).
+- ``lstm_mlp`` / ``lstm_gnn``: the concatenated features / GNN messages → LSTM cell → MLP
+  (trajectory; the LSTM before the MLP).
 
 Classifiers return logits (E, B, C); trajectory models return ΔX (E, B, N, F) and a
 recurrent state (``None`` for Markovian models). Masked nodes get no embedding, no edges
@@ -24,25 +26,31 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from neurodyn.wang2021.batched import BMLP, BLinear
+from neurodyn.wang2021.batched import BMLP, BLinear, BNodeLinear, NodeMLP
 
 CLASSIFY_ARCHS = ("mlp", "node_mlp", "gnn", "gnn_connectome")
 TRAJECTORY_ARCHS = ("mlp", "node_mlp", "gnn", "gnn_connectome", "lstm_mlp", "lstm_gnn")
 AGGREGATIONS = ("concat", "sum")
 EDGES = ("static", "dynamic")
+NODE_INPUTS = ("messages", "concat")  # what a GNN node passes on: M (eq. 11) or [H, M]
 
 
-def _node_weights(w: Tensor | None, m: Tensor) -> Tensor | None:
-    return None if w is None else w[..., None] * m
+def _node_weights(w: Tensor | None, m: Tensor) -> Tensor:
+    """Per-node sample weights (E or 1, B, N): missing nodes never count in statistics."""
+    return m[None] if w is None else w[..., None] * m
 
 
 class GraphLayer(nn.Module):
-    """Node embedding, adjacency and messages: returns ([H, M] (E, B, N, H+F), A)."""
+    """Node embedding, adjacency and messages: returns (M (E, B, N, F), A), or ([H, M]
+    (E, B, N, H+F), A) with ``node_input`` concat."""
 
     def __init__(self, members: int, n_feat: int, hidden: int, edges: str,
-                 connectome: Tensor | None = None) -> None:
+                 connectome: Tensor | None = None, node_input: str = "messages") -> None:
         super().__init__()
-        self.edges = edges
+        if node_input not in NODE_INPUTS:
+            raise ValueError(f"node_input must be one of {NODE_INPUTS}, not {node_input!r}")
+        self.edges, self.node_input = edges, node_input
+        self.d_out = n_feat + (hidden if node_input == "concat" else 0)
         self.node = BMLP(members, n_feat, hidden, hidden)
         if edges == "connectome":
             if connectome is None:
@@ -80,7 +88,7 @@ class GraphLayer(nn.Module):
         h = self.node(x, _node_weights(w, m)) * m[None, :, :, None]
         a = self.adjacency(h, m, w)
         msg = a @ x
-        return torch.cat([h, msg], -1), a
+        return (msg if self.node_input == "messages" else torch.cat([h, msg], -1)), a
 
 
 def _aggregate(z: Tensor, how: str) -> Tensor:
@@ -113,21 +121,21 @@ class Classifier(nn.Module):
 
     def __init__(self, arch: str, members: int, n_nodes: int, n_feat: int, n_classes: int,
                  hidden: int, edges: str = "static", aggregation: str = "concat",
-                 connectome: Tensor | None = None) -> None:
+                 connectome: Tensor | None = None, node_input: str = "messages") -> None:
         super().__init__()
         if arch not in CLASSIFY_ARCHS or aggregation not in AGGREGATIONS:
             raise ValueError(f"unknown classifier {arch!r} / aggregation {aggregation!r}")
         self.arch, self.aggregation = arch, aggregation
         if arch == "mlp":
             d = n_nodes * n_feat
-        elif arch == "node_mlp":
-            self.node = BMLP(members, n_feat, hidden, hidden)
+        elif arch == "node_mlp":  # an MLP of its own per node
+            self.node = NodeMLP(members, n_nodes, n_feat, hidden, hidden)
             d = hidden * (n_nodes if aggregation == "concat" else 1)
         else:
             self.graph = GraphLayer(members, n_feat, hidden,
                                     "connectome" if arch == "gnn_connectome" else edges,
-                                    connectome)
-            d = (hidden + n_feat) * (n_nodes if aggregation == "concat" else 1)
+                                    connectome, node_input)
+            d = self.graph.d_out * (n_nodes if aggregation == "concat" else 1)
         self.head = BMLP(members, d, hidden, hidden)
         self.out = BLinear(members, hidden, n_classes)
         self.last_adjacency: Tensor | None = None
@@ -136,8 +144,7 @@ class Classifier(nn.Module):
         if self.arch == "mlp":
             g = x.flatten(2)
         elif self.arch == "node_mlp":
-            g = _aggregate(self.node(x, _node_weights(w, m)) * m[None, :, :, None],
-                           self.aggregation)
+            g = _aggregate(self.node(x, w) * m[None, :, :, None], self.aggregation)
         else:
             z, self.last_adjacency = self.graph(x, m, w)
             g = _aggregate(z, self.aggregation)
@@ -145,11 +152,13 @@ class Classifier(nn.Module):
 
 
 class Dynamics(nn.Module):
-    """Markovian (mlp, node_mlp, gnn) or recurrent (lstm_*) one-step ΔX model."""
+    """Markovian (mlp, node_mlp, gnn) or recurrent (lstm_*) one-step ΔX model. Recurrent
+    models: encoder (concatenated X or GNN messages) → LSTM → MLP → ΔX (the LSTM before the
+    MLP); Markovian: encoder → MLP → ΔX; Node-MLP: an MLP and readout of its own per node."""
 
     def __init__(self, arch: str, members: int, n_nodes: int, n_feat: int, hidden: int,
                  edges: str = "dynamic", aggregation: str = "concat",
-                 connectome: Tensor | None = None) -> None:
+                 connectome: Tensor | None = None, node_input: str = "messages") -> None:
         super().__init__()
         if arch not in TRAJECTORY_ARCHS or aggregation not in AGGREGATIONS:
             raise ValueError(f"unknown trajectory model {arch!r} / aggregation {aggregation!r}")
@@ -157,37 +166,39 @@ class Dynamics(nn.Module):
         self.n_nodes, self.n_feat = n_nodes, n_feat
         self.recurrent = arch.startswith("lstm_")
         out_all = n_nodes * n_feat
-        self.node_readout = arch == "node_mlp" or (aggregation == "sum" and "gnn" in arch
-                                                   and not self.recurrent)
+        self.node_readout = aggregation == "sum" and "gnn" in arch and not self.recurrent
+        self.last_adjacency: Tensor | None = None
+        if arch == "node_mlp":
+            self.body = NodeMLP(members, n_nodes, n_feat, hidden, hidden)
+            self.out = BNodeLinear(members, n_nodes, hidden, n_feat)
+            return
         if arch in ("mlp", "lstm_mlp"):
             d = out_all
-        elif arch == "node_mlp":
-            d = n_feat
         else:
             self.graph = GraphLayer(members, n_feat, hidden,
                                     "connectome" if arch == "gnn_connectome" else edges,
-                                    connectome)
-            d = (hidden + n_feat) * (1 if self.node_readout else n_nodes)
-        self.body = BMLP(members, d, hidden, hidden)
+                                    connectome, node_input)
+            d = self.graph.d_out * (1 if self.node_readout else n_nodes)
         if self.recurrent:
-            self.cell = LSTMCell(members, hidden, hidden)
+            self.cell = LSTMCell(members, d, hidden)
+            d = hidden
+        self.body = BMLP(members, d, hidden, hidden)
         self.out = BLinear(members, hidden, n_feat if self.node_readout else out_all)
-        self.last_adjacency: Tensor | None = None
 
     def forward(self, x: Tensor, m: Tensor, w: Tensor | None = None,
                 state: Any = None) -> tuple[Tensor, Any]:
         E, B, N, F = x.shape
+        if self.arch == "node_mlp":
+            delta = self.out(self.body(x, w))
+            return delta * m[None, :, :, None], state
         if self.arch in ("mlp", "lstm_mlp"):
             z = x.flatten(2)
-        elif self.arch == "node_mlp":
-            z = x
         else:
             z, self.last_adjacency = self.graph(x, m, w)
             if not self.node_readout:
                 z = z.flatten(2)
-        bw = _node_weights(w, m) if self.node_readout else w
-        h = self.body(z, bw)
         if self.recurrent:
-            h, state = self.cell(h, state)
+            z, state = self.cell(z, state)
+        h = self.body(z, _node_weights(w, m) if self.node_readout else w)
         delta = self.out(h).reshape(E, B, N, F)
         return delta * m[None, :, :, None], state

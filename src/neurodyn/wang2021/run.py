@@ -17,7 +17,7 @@ from neurodyn.train.device import TrainSettings
 from neurodyn.train.runtime import seed_all
 from neurodyn.wang2021 import grid as G
 from neurodyn.wang2021 import states as st
-from neurodyn.wang2021.batched import init_members
+from neurodyn.wang2021.batched import init_members, set_norm
 from neurodyn.wang2021.data import Worms, canonical_neurons, load_worms
 from neurodyn.wang2021.harness import EnsembleModule, WormBatch, rollout, train_ensemble
 from neurodyn.wang2021.metrics import classification_metrics, svm_fit_predict
@@ -82,13 +82,35 @@ def _connectome(neurons: Sequence[str]) -> Tensor:
 
 def build_model(arch: str, kind: str, members: int, n_nodes: int, n_classes: int,
                 cfg: Mapping[str, Any], neurons: Sequence[str]) -> torch.nn.Module:
+    """The task's model, with its BatchNorm per worm (``norm: worm``, also in evaluation)
+    or running statistics in evaluation (``norm: running``)."""
     opts = cfg["classify"] if kind == "classify" else cfg["trajectory"]
     conn = _connectome(neurons) if arch == "gnn_connectome" else None
+    model: torch.nn.Module
     if kind == "classify":
-        return Classifier(arch, members, n_nodes, 2, n_classes, opts["hidden"], opts["edges"],
-                          opts["aggregation"], conn)
-    return Dynamics(arch, members, n_nodes, 2, opts["hidden"], opts["edges"],
-                    opts["aggregation"], conn)
+        model = Classifier(arch, members, n_nodes, 2, n_classes, opts["hidden"],
+                           opts["edges"], opts["aggregation"], conn, opts["node_input"])
+    else:
+        model = Dynamics(arch, members, n_nodes, 2, opts["hidden"], opts["edges"],
+                         opts["aggregation"], conn, opts["node_input"])
+    set_norm(model, opts["norm"])
+    return model
+
+
+class NoChange(torch.nn.Module):
+    """The "no change" trajectory model: ΔX = 0 (X(t+1) = X(t))."""
+
+    recurrent = False
+
+    def forward(self, x: Tensor, m: Tensor, w: Tensor | None = None,
+                state: Any = None) -> tuple[Tensor, Any]:
+        return torch.zeros_like(x), None
+
+
+def train_context(arch: str, opts: Mapping[str, Any]) -> int:
+    """True input steps before the first predicted step of a training window: the burn-in
+    for recurrent models (thesis: 4 + 8 predicted = 12 steps), one for Markovian models."""
+    return int(opts["burn_in"]) if arch.startswith("lstm_") else 1
 
 
 def _class_batches(train: Worms, folds: list[np.ndarray], roles: list[dict]) -> list[WormBatch]:
@@ -114,13 +136,26 @@ def windows(x: np.ndarray, n: int, length: int, stride: int) -> np.ndarray:
         np.zeros((0, length, *x.shape[1:]), np.float32)
 
 
+def train_windows(x: np.ndarray, fold: np.ndarray, n: int, window: int, context: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Trajectory training windows of one worm: one per CV block of ``window`` steps (its
+    ``window`` targets), preceded by ``context`` true input steps (1 for Markovian models,
+    the burn-in for recurrent ones): (B, context + window, N, F) and each block's fold.
+    Blocks without ``context`` earlier samples or outside the folds (-1) are skipped."""
+    starts = np.arange(0, n - window + 1, window)
+    starts = starts[starts >= context]
+    starts = starts[fold[starts] >= 0]
+    if not starts.size:
+        return np.zeros((0, context + window, *x.shape[1:]), np.float32), np.zeros(0, int)
+    return np.stack([x[s - context:s + window] for s in starts]), fold[starts]
+
+
 def _traj_batches(train: Worms, folds: list[np.ndarray], roles: list[dict],
-                  length: int) -> list[WormBatch]:
+                  window: int, context: int) -> list[WormBatch]:
     out = []
     for w in range(len(train.worm_ids)):
         n = int(train.n_steps[w])
-        win = windows(train.x[w], n, length, length)
-        fo = folds[w][np.arange(win.shape[0]) * length]
+        win, fo = train_windows(train.x[w], folds[w], n, window, context)
         tr = np.stack([(fo >= 0) & (fo != r["val"]) for r in roles])
         va = np.stack([fo == r["val"] for r in roles])
         out.append(WormBatch(torch.from_numpy(win),
@@ -225,16 +260,18 @@ def run_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any], 
         return records, weights
 
     if kind == "trajectory" and arch == "nochange":
+        # its MSE goes through the models' rollout path (a model predicting ΔX = 0); its
+        # baseline is the direct last-input error: the sanity table compares the two
         opts = cfg["trajectory"]
         for rec in records:
             rec.update(epochs_run=0, best_epoch=0, n_params=0)
         for name, ws in (("nichols", nichols), ("unseen_kato", unseen)):
             if ws is None:
                 continue
-            _, base = trajectory_mse(None, ws, E, opts["burn_in"], opts["horizon"],
-                                     opts["eval_stride"])
-            for rec in records:
-                rec[f"mse_{name}"] = base.tolist()
+            mse, base = trajectory_mse(NoChange(), ws, E, opts["burn_in"], opts["horizon"],
+                                       opts["eval_stride"])
+            for e, rec in enumerate(records):
+                rec[f"mse_{name}"] = mse[e].tolist()
                 rec[f"nochange_{name}"] = base.tolist()
         return records, [{} for _ in fits]
 
@@ -248,11 +285,12 @@ def run_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any], 
                                 opts["lr_patience"], seed=group_seed,
                                 batch_size=opts["batch_size"])
     else:
-        batches = _traj_batches(train, folds, roles, cfg["window"])
+        context = train_context(arch, opts)
+        batches = _traj_batches(train, folds, roles, cfg["window"], context)
         module = EnsembleModule(model, batches, kind, opts["lr"], opts["lr_factor"],
                                 opts["lr_patience"], ss_epochs=opts["ss_epochs"],
-                                burn_in=opts["burn_in"] if arch.startswith("lstm_") else 1,
-                                seed=group_seed, batch_size=opts["batch_size"])
+                                burn_in=context, seed=group_seed,
+                                batch_size=opts["batch_size"])
     label = f"{task} k{fits[0].k} {fits[0].combination} {arch} ({E} folds)"
     states = train_ensemble(module, opts["epochs"], settings, workdir, label)
     n_params = sum(p[0].numel() for p in model.parameters())

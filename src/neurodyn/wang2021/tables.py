@@ -206,7 +206,8 @@ def _baseline_rows(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per trajectory fit and evaluation set: its no-change baseline has one finite, positive
     value per prediction step and equals the baseline of the no-change fit of the same task,
     k and combination (all models are scored on the same windows); the no-change model's MSE
-    is its baseline."""
+    (scored through the models' rollout path with ΔX = 0) equals its baseline (computed
+    directly from the last true input), to float32 summation tolerance."""
     rows = []
     for data in ("nichols", "unseen_kato"):
         groups: dict[tuple, list[Mapping[str, Any]]] = {}
@@ -223,7 +224,7 @@ def _baseline_rows(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                       and bool(np.isfinite(base).all() and (base > 0).all())
                       and bool(np.allclose(base, ref, rtol=1e-9, atol=0)))
                 if ok and f["arch"] == "nochange":
-                    ok = bool(np.allclose(mse, base, rtol=1e-9, atol=0))
+                    ok = bool(np.allclose(mse, base, rtol=1e-5, atol=0))
                 rows.append({"check": f"no-change baseline: same windows for every model "
                              f"({data})", "task": f["task"],
                              "model": Q.MODEL_NAMES.get(f["arch"], f["arch"]),
