@@ -148,7 +148,7 @@ rule lfads_datasize_report:
             caption="../workflow/report/lfads_fig5b.rst",
             category="Keshtkaran & Pandarinath 2019",
             subcategory="dataset size (reaching)",
-            labels={"figure": "Fig. 5b improvement over smoothing"},
+            labels={"figure": "Fig. 5b HP optimisation over fixed HPs"},
         ),
         table=report(
             "results/lfads/tables/datasize_r2.csv",

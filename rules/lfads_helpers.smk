@@ -7,8 +7,11 @@ from neurodyn.lfads.grid import datasize_models, search_models  # noqa: E402
 LFADS = config.get("lfads", {})
 LFADS_CODE = code_version(
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "digest.py", "io",
-    "data/spikes", "models/lfads.py", "models/lfads_data.py", "lfads", "eval/decoding.py",
-    "train", "plots",
+    "data/spikes", "models/lfads.py", "models/lfads_data.py", "models/lfads_layers.py",
+    "models/lfads_inference.py", "lfads", "eval/decoding.py", "train", "plots",
+    # Fig. 5's PBT runs the AutoLFADS study's selection rule, member training and search space
+    "autolfads/pbt.py", "autolfads/generations.py", "autolfads/member.py", "autolfads/plan.py",
+    "autolfads/space.py",
 )
 # the synthetic datasets: generators only (a figure or training change regenerates nothing)
 LFADS_DATA_CODE = code_version(

@@ -2,14 +2,15 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from threadpoolctl import threadpool_limits
 
 from neurodyn.data.spikes.reaching import ReachingSpec, make_reaching_dataset
 from neurodyn.eval.decoding import cv_decoding_r2, lagged_features
 from neurodyn.io.spikes import split_arrays
-from neurodyn.lfads.analysis import search_table
-from neurodyn.lfads.grid import chunks, datasize_models, search_models
+from neurodyn.lfads.analysis import datasize_table, search_table
+from neurodyn.lfads.grid import chunks, datasize_models, elements_per_trial, search_models
 from neurodyn.lfads.linear_ae import AEConfig, train_linear_ae
 from neurodyn.lfads.linear_data import LinearSpec, make_linear_dataset
 
@@ -95,3 +96,31 @@ def test_search_table_selects_lowest_metric_per_arm():
     assert table.loc["valid_recon_heldin_smth", "selected_model"] == "b"
     assert table.loc["train_recon_sv_smth", "selected_model"] == "e"
     assert table.loc["train_recon_sv_smth", "spearman_metric_vs_r2"] == -1.0
+
+
+def test_datasize_grid_pairs_fixed_hps_with_one_pbt_per_subset():
+    """Per fraction and draw: one fixed-HP model (the paper-unit HPs converted to our
+    mean-NLL loss, no CD) and one PBT spec of the HP-optimisation arm."""
+    cfg = _config()
+    d = cfg["dataset_size"]
+    models = datasize_models(cfg, seed=0)
+    assert len(models) == 2 * len(d["fractions"]) * d["draws"]
+    fixed = [m for m in models if m.arm == "fixed"]
+    pbt = [m for m in models if m.arm == "hpo"]
+    assert len(fixed) == len(pbt) == len(d["fractions"]) * d["draws"]
+    elements = elements_per_trial(cfg, "datasize")
+    hp = fixed[0].hparams
+    assert hp["l2_gen_scale"] * elements == 2000.0 and hp["kl_ic_scale"] * elements == 1.0
+    assert hp["cd_rate"] == 0.0 and hp["dropout_rate"] == 0.05
+    assert d["smoothing_sd_s"] == 0.06
+
+
+def test_fig5b_is_the_improvement_of_hp_optimisation_over_fixed_hps():
+    frame = pd.DataFrame({
+        "fraction": [0.1] * 4 + [1.0] * 4, "draw": [0, 0, 1, 1] * 2,
+        "arm": ["fixed", "hpo"] * 4, "n_train_trials": [10] * 4 + [100] * 4,
+        "velocity_r2": [0.4, 0.6, 0.4, 0.6, 0.8, 0.8, 0.8, 0.8]})
+    table = datasize_table(frame, smooth_r2=0.2, source="synthetic").set_index("fraction")
+    assert table.loc[0.1, "hpo_over_fixed_pct"] == pytest.approx(50.0)
+    assert table.loc[1.0, "hpo_over_fixed_pct"] == pytest.approx(0.0)
+    assert table.loc[0.1, "hpo_over_smoothing_pct"] == pytest.approx(200.0)

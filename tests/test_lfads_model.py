@@ -155,6 +155,33 @@ def test_sv_metric_and_tunable_hparams_in_a_short_fit(tmp_path):
     assert out["rates"].shape == valid["recon_data"].shape and (out["rates"] > 0).all()
 
 
+def test_sv_metric_is_a_separate_evaluation_pass_over_the_training_trials():
+    """``train/recon_sv`` is the held-out-sample cost of the *training* trials computed at the
+    epoch's end weights in eval mode (no CD, no dropout), not averaged over training steps."""
+    from neurodyn.models.lfads_data import LFADSDataModule
+
+    sv_rate = 0.25
+    train, valid = _toy_split(n_trial=30, sv_rate=sv_rate)
+    model = LFADS(LFADS.hparams_for_data(train, **{**SMALL, "sv_rate": sv_rate, "cd_rate": 0.3,
+                                                   "dropout_rate": 0.3, "lr_init": 0.05}))
+    trainer, _ = make_trainer(TrainSettings(progress=False), max_epochs=1,
+                              gradient_clip_val=GRAD_CLIP)
+    trainer.fit(model, LFADSDataModule(train, valid, batch_size=5))
+    model.eval()
+    sv = torch.as_tensor(train["sv_mask"]).float()
+    x = torch.as_tensor(train["encod_data"], dtype=torch.float32)
+    with torch.no_grad():
+        out = model(x * sv / (1 - sv_rate), sample_posteriors=False)
+    nll = F.poisson_nll_loss(out["log_rates"], torch.as_tensor(train["recon_data"]).float(),
+                             log_input=True, full=True, reduction="none")
+    expected = float((nll * (1 - sv)).mean() / sv_rate)
+    rec = model.history[0]
+    assert rec["train/recon_sv"] == pytest.approx(expected, rel=1e-5)
+    assert rec["train/recon_sv_smth"] == pytest.approx(expected, rel=1e-5)
+    # validation trials' held-out samples stay a metric of their own
+    assert rec["valid/recon_sv"] != pytest.approx(expected, rel=1e-3)
+
+
 def test_fit_resumes_from_last_checkpoint_like_an_uninterrupted_fit(tmp_path):
     from neurodyn.lfads.grid import ModelSpec
     from neurodyn.lfads.run import fit_lfads
@@ -271,13 +298,12 @@ def test_fit_evaluates_the_best_epoch_of_the_arm_metric(tmp_path, monkeypatch, a
     from neurodyn.lfads.run import _final, fit_lfads
 
     forced = [3.0, 1.0, 2.0, 4.0]
-    split = metric.split("/")[0]
-    finish, epoch_end = LFADS._finish, LFADS.on_train_epoch_end
+    smoothed, epoch_end = LFADS._smoothed, LFADS.on_train_epoch_end
     snapshots = []
 
-    def fake_finish(self, which):
-        out = finish(self, which)
-        if which == split and out:
+    def fake_smoothed(self, out):
+        out = smoothed(self, out)
+        if metric in out:
             out[metric] = forced[self.current_epoch]
         return out
 
@@ -285,7 +311,7 @@ def test_fit_evaluates_the_best_epoch_of_the_arm_metric(tmp_path, monkeypatch, a
         epoch_end(self)
         snapshots.append({k: v.detach().clone() for k, v in self.state_dict().items()})
 
-    monkeypatch.setattr(LFADS, "_finish", fake_finish)
+    monkeypatch.setattr(LFADS, "_smoothed", fake_smoothed)
     monkeypatch.setattr(LFADS, "on_train_epoch_end", snapshot_end)
     sv_rate = 0.25 if arm == "sv" else 0.0
     train, valid = _toy_split(sv_rate=sv_rate)

@@ -5,7 +5,8 @@ Search models (Fig. 1b/1c, Fig. 4): for each arm (``standard``, ``sv``, ``cd``) 
 the five HPs (KL IC/CO scales, L2 gen/con scales, dropout) are drawn log-uniformly (dropout
 uniformly) from a generator seeded by (seed, i) — the same draws in every arm, so arms are
 compared on paired HP sets. Dataset-size models (Fig. 5): for each training fraction and
-random draw, one LFADS with fixed HPs and ``hpo_models`` random-search models with CD.
+random draw, one LFADS with fixed HPs (given in the paper's units, :func:`fixed_hparams`) and
+one PBT with CD of ``hpo_models`` members (arm ``hpo``, run by :mod:`neurodyn.lfads.pbt`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 ARMS = ("standard", "sv", "cd")
 SEARCHED = ("kl_ic_scale", "kl_co_scale", "l2_gen_scale", "l2_con_scale", "dropout_rate")
+PER_ELEMENT = ("kl_ic_scale", "kl_co_scale", "l2_gen_scale", "l2_con_scale")
 
 
 @dataclass(frozen=True)
@@ -89,23 +91,27 @@ def search_models(cfg: Mapping[str, Any], seed: int) -> list[ModelSpec]:
     return out
 
 
+def fixed_hparams(cfg: Mapping[str, Any]) -> dict[str, float]:
+    """``dataset_size.fixed_hparams`` (the paper's summed-NLL units) in our mean-NLL units:
+    KL and L2 weights divided by the reconstructed elements per trial."""
+    elements = elements_per_trial(cfg, "datasize")
+    return {k: float(v) / elements if k in PER_ELEMENT else float(v)
+            for k, v in cfg["dataset_size"]["fixed_hparams"].items()}
+
+
 def datasize_models(cfg: Mapping[str, Any], seed: int) -> list[ModelSpec]:
-    """Dataset-size models: fixed-HP LFADS and random-search (CD) LFADS per fraction/draw."""
+    """Dataset-size models per fraction/draw: a fixed-HP LFADS and a PBT (arm ``hpo``)."""
     d = cfg["dataset_size"]
     out = []
     for f_idx, fraction in enumerate(d["fractions"]):
         for draw in range(int(d["draws"])):
             tag = f"f{f_idx}_d{draw}"
             base = 1000 * (f_idx + 1) + 10 * draw
-            fixed = {**cfg["model"], **d["fixed_hparams"]}
+            fixed = {**cfg["model"], **fixed_hparams(cfg)}
             out.append(ModelSpec(f"datasize_fixed_{tag}", "datasize", "fixed", 0,
                                  seed + base, fixed, float(fraction), draw))
-            for i in range(int(d["hpo_models"])):
-                hp = {**cfg["model"], **draw_hparams(cfg["search"]["ranges"], seed + base, i,
-                                                     elements_per_trial(cfg, "datasize")),
-                      "cd_rate": 1.0 - float(cfg["search"]["cd_keep_ratio"]), "sv_rate": 0.0}
-                out.append(ModelSpec(f"datasize_hpo{i:02d}_{tag}", "datasize", "hpo", i,
-                                     seed + base + i + 1, hp, float(fraction), draw))
+            out.append(ModelSpec(f"datasize_pbt_{tag}", "datasize", "hpo", 0, seed + base + 1,
+                                 dict(cfg["model"]), float(fraction), draw))
     return out
 
 

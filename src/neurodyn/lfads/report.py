@@ -19,6 +19,7 @@ from neurodyn.lfads.analysis import (
 )
 from neurodyn.tables import write_table
 
+SMOOTHING_SD_S = 0.06  # the paper's Gaussian smoothing SD of the spike baseline (60 ms)
 SYNTHETIC_NOTE = ("Data: SYNTHETIC ({dataset}), not the published recordings. "
                   "Embedded-default runs are reduced (few models, few epochs).")
 
@@ -54,7 +55,8 @@ def datasize_report(jobs: Sequence[str | Path], data: str | Path, cfg: Mapping[s
     source = _source(ds)
     frame = records_frame(load_records(jobs))
     setup = decoding_setup(ds, cfg)
-    sd_bins = float(cfg["dataset_size"]["smoothing_sd_s"]) / float(ds.attrs["bin_width_s"])
+    sd_s = float(cfg["dataset_size"].get("smoothing_sd_s", SMOOTHING_SD_S))
+    sd_bins = sd_s / float(ds.attrs["bin_width_s"])
     smooth = smoothing_r2(split_arrays(ds, "test"), sd_bins, setup, seed)
     table = datasize_table(frame, smooth, source)
     note = SYNTHETIC_NOTE.format(dataset=ds.attrs["dataset"]) if source == "synthetic" else ""

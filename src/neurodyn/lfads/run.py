@@ -22,7 +22,7 @@ from neurodyn.digest import code_digest
 from neurodyn.eval.decoding import cv_decoding_r2, rate_r2
 from neurodyn.io.spikes import open_spikes, split_arrays
 from neurodyn.lfads.analysis import N_EXAMPLE_NEURONS, decoding_setup
-from neurodyn.lfads.grid import ModelSpec
+from neurodyn.lfads.grid import ModelSpec, elements_per_trial
 from neurodyn.train.device import TrainSettings
 from neurodyn.train.runner import FitRunner, PlannedFit
 
@@ -30,9 +30,11 @@ log = logging.getLogger("neurodyn")
 FINAL_METRICS = ("train/recon_heldin_smth", "train/recon_sv_smth", "valid/recon_heldin_smth",
                  "valid/recon_sv_smth", "train/recon_heldin", "valid/recon_heldin")
 # package code a fit runs (figures and tables are not in it: editing them retrains nothing)
-FIT_CODE = ("lfads/run.py", "lfads/grid.py", "lfads/analysis.py", "models/lfads.py",
-            "models/lfads_layers.py", "models/lfads_data.py", "train", "io/spikes.py",
-            "eval/decoding.py")
+FIT_CODE = ("lfads/run.py", "lfads/grid.py", "lfads/analysis.py", "lfads/pbt.py",
+            "models/lfads.py", "models/lfads_layers.py", "models/lfads_data.py",
+            "models/lfads_inference.py", "train", "io/spikes.py", "eval/decoding.py",
+            "autolfads/pbt.py", "autolfads/generations.py", "autolfads/member.py",
+            "autolfads/plan.py", "autolfads/space.py")
 PROGRESS_KEYS = ("train/recon_heldin", "valid/recon_heldin")
 # lfads.train keys of the learning-rate decay on plateau (LFADS hyperparameters of that name)
 LR_KEYS = ("lr_decay", "lr_patience", "lr_stop")
@@ -169,10 +171,43 @@ def _subset_split(ds: xr.Dataset, spec: ModelSpec, cfg: Mapping[str, Any], seed:
             split_arrays(ds, "", trials=np.sort(order[:n_valid])))
 
 
+def pbt_key(cfg: Mapping[str, Any], n_trials: int) -> dict[str, Any]:
+    """What a PBT (arm ``hpo``) depends on besides its spec: space, schedule, population."""
+    from neurodyn.lfads.pbt import pbt_schedule, space_config
+
+    epochs = training_epochs(cfg["train"], n_trials)
+    return {"space": space_config(cfg), "schedule": vars(pbt_schedule(cfg, epochs))}
+
+
+def _train_pbt(spec: ModelSpec, train: Mapping[str, np.ndarray],
+               valid: Mapping[str, np.ndarray], cfg: Mapping[str, Any], seed: int,
+               workdir: Path, settings: TrainSettings, data_path: str | Path
+               ) -> tuple[Any, dict[str, float], dict[str, Any]]:
+    """The PBT of one training subset: best member, its final metrics, PBT summary."""
+    from neurodyn.lfads.pbt import pbt_schedule, pbt_space, run_pbt
+
+    tc = cfg["train"]
+    schedule = pbt_schedule(cfg, training_epochs(tc, train["encod_data"].shape[0]))
+    model_cfg = {**spec.hparams, **{k: tc[k] for k in LR_KEYS if k in tc}}
+    model, best, population = run_pbt(
+        train, valid, model_cfg, int(tc["batch_size"]),
+        pbt_space(cfg, elements_per_trial(cfg, "datasize")), schedule, spec.seed,
+        workdir / "pbt", settings, code_digest(*FIT_CODE), data_path, label=spec.model_id)
+    last = best["history"][-1] if best["history"] else {}
+    final = {k.replace("/", "_"): float(last.get(k) if last.get(k) is not None else "nan")
+             for k in FINAL_METRICS}
+    summary = {"best_member": int(best["member"]), "best_hps": dict(best["hps"]),
+               "epochs_run": schedule.total_epochs, "pbt_population": schedule.population,
+               "pbt_generations": schedule.generations,
+               "pbt_best_scores": [min((r["score"] for r in gen if r["score"] is not None),
+                                       default=None) for gen in population]}
+    return model, final, summary
+
+
 def run_datasize_job(data_path: str | Path, specs: Sequence[ModelSpec], cfg: Mapping[str, Any],
                      seed: int, workdir: Path, settings: TrainSettings) -> list[dict[str, Any]]:
-    """Dataset-size models: train on a subset of the train+valid pool, decode velocity from
-    the inferred rates of the fixed test trials."""
+    """Dataset-size models: train on a subset of the train+valid pool (a fixed-HP LFADS, or a
+    PBT for arm ``hpo``), decode velocity from the inferred rates of the fixed test trials."""
     ds = open_spikes(data_path)
     setup = decoding_setup(ds, cfg)
     samples = int(cfg["train"]["posterior_samples"])
@@ -183,13 +218,25 @@ def run_datasize_job(data_path: str | Path, specs: Sequence[ModelSpec], cfg: Map
 
         spec = by_id[fit.fit_id]
         trials, train, valid = _subset_split(ds, spec, cfg, seed)
-        model, best_epoch = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
+        if spec.arm == "hpo":
+            model, final, extra = _train_pbt(spec, train, valid, cfg, seed, fit.dir, settings,
+                                             data_path)
+        else:
+            model, best_epoch = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
+            final = _final(model, best_epoch)
+            extra = {"epochs_run": len(model.history), "best_epoch": best_epoch}
         rates = infer_rates(model, setup["test"], n_samples=samples, seed=spec.seed)["rates"]
         r2 = cv_decoding_r2(rates, setup["test"]["behavior"], setup["lags"], setup["alphas"],
                             setup["folds"], seed)
         log.info("%s (%d trials): velocity R2 %.3f", spec.model_id, trials.size, r2)
-        return {**spec.to_dict(), **_final(model, best_epoch), "n_train_trials": int(trials.size),
-                "velocity_r2": r2, "epochs_run": len(model.history), "best_epoch": best_epoch}
+        return {**spec.to_dict(), **final, "n_train_trials": int(trials.size),
+                "velocity_r2": r2, **extra}
+
+    def key(spec: ModelSpec) -> dict[str, Any]:
+        if spec.arm != "hpo":
+            return spec.to_dict()
+        n_train = _subset_split(ds, spec, cfg, seed)[1]["encod_data"].shape[0]
+        return {**spec.to_dict(), "pbt": pbt_key(cfg, n_train)}
 
     runner = _runner(workdir, data_path, cfg, settings, "datasize", seed)
-    return runner.run([(s.model_id, s.to_dict()) for s in specs], train_one)
+    return runner.run([(s.model_id, key(s)) for s in specs], train_one)

@@ -33,11 +33,13 @@ LR decay on plateau (lfads-torch's ``ReduceLROnPlateau``, threshold 0)
     (B, T_enc, N_in), ``recon_data`` (B, T_rec, N_rec), ``sv_mask`` (B, T_enc, N_in, bool),
     optional ``ext_input``. Logged per epoch (Lightning ``callback_metrics`` and ``model.history``):
     ``{train,valid}/loss``, ``{train,valid}/recon_heldin`` (SV-weighted held-in cost = the
-    plain recon cost when SV is off), ``{train,valid}/recon_sv`` (held-out-sample cost; NaN
-    when SV is off), ``*_smth`` versions (exponential smoothing, 0.7 on the current epoch),
-    ``{train,valid}/kl_ic``, ``kl_co``, ``l2``. The SV selection metric is
-    ``train/recon_sv_smth`` (training trials' held-out samples; computed from the training
-    steps); ``valid/recon_heldin_smth`` is the standard validation metric.
+    plain recon cost when SV is off), ``valid/recon_sv`` (held-out-sample cost; NaN when SV
+    is off), ``*_smth`` versions (exponential smoothing, 0.7 on the current epoch),
+    ``{train,valid}/kl_ic``, ``kl_co``, ``l2``; ``valid/recon_heldin_smth`` is the standard
+    validation metric. The SV metric ``train/recon_sv`` (+ ``_smth``; only when SV is on) is
+    the cost on the SV-held-out samples of the training trials from a separate evaluation
+    pass (no dropout, no CD, no gradients) at the end of each training epoch, not from the
+    training steps (:func:`neurodyn.models.lfads_inference.sample_validation`).
 ``neurodyn.models.lfads_inference.infer_rates(model, arrays, n_samples=..)``
     Posterior-averaged rates (counts per bin) of every trial, in ``recon_data`` neuron order.
 Train with the shared trainer (``neurodyn.train.trainer.make_trainer``) and
@@ -67,6 +69,7 @@ from neurodyn.models.lfads_layers import (
     pad_mask,
     plateau_step,
     ramp,
+    smooth_costs,
 )
 
 DEFAULT_HPARAMS: dict[str, Any] = {
@@ -329,6 +332,7 @@ class LFADS(L.LightningModule):
     # ------------------------------------------------------------------ Lightning hooks
     def training_step(self, batch: Mapping[str, Tensor], batch_idx: int) -> Tensor:
         loss, metrics, _ = self.shared_step(batch, "train")
+        metrics.pop("recon_sv")  # the SV metric comes from sample_validation(), not from here
         self._accumulate("train", metrics, batch["encod_data"].shape[0])
         return loss
 
@@ -346,16 +350,11 @@ class LFADS(L.LightningModule):
         sums = self._sums.pop(split, None)
         if not sums or not sums["n"]:
             return {}
-        coef = float(self.hparams.smoothing_coef)
         out = {f"{split}/{k}": sums[k] / sums["n"] for k in EPOCH_METRICS if k in sums}
-        for key in ("recon_heldin", "recon_sv"):
-            name = f"{split}/{key}"
-            prev = self._smth.get(name)
-            cur = out[name]
-            smth = cur if prev is None or math.isnan(prev) else coef * cur + (1 - coef) * prev
-            self._smth[name] = smth
-            out[f"{name}_smth"] = smth
-        return out
+        return self._smoothed(out)
+
+    def _smoothed(self, out: dict[str, float]) -> dict[str, float]:
+        return smooth_costs(out, self._smth, float(self.hparams.smoothing_coef))
 
     def on_train_epoch_start(self) -> None:
         self._apply_lr()
@@ -376,6 +375,11 @@ class LFADS(L.LightningModule):
         """Log the epoch's training metrics after its last batch, before validation, so every
         callback's ``on_train_epoch_end`` (progress line, metrics CSV) sees this epoch's."""
         self._train_epoch = self._finish("train")
+        if float(self.hparams.sv_rate) > 0:  # the SV metric: a separate evaluation pass
+            from neurodyn.models.lfads_inference import sample_validation, training_batches
+
+            sv = sample_validation(self, training_batches(self.trainer))
+            self._train_epoch.update(self._smoothed({"train/recon_sv": sv}))
         for key, value in self._train_epoch.items():
             self.log(key, value)
 

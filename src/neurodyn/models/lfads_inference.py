@@ -1,14 +1,20 @@
-"""Posterior-averaged rates, factors and inferred inputs of a trained LFADS model."""
+"""Evaluation passes of an LFADS model: posterior-averaged rates, factors and inferred
+inputs of a trained model, and the sample-validation (SV) metric of every training epoch."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from neurodyn.models.lfads import LFADS
+from neurodyn.models.lfads_data import VALID_BATCH, trial_loader
+
+SV_SEED = 7919  # seeds the SV pass's posterior samples (+ epoch)
 
 
 @torch.no_grad()
@@ -49,3 +55,37 @@ def infer_rates(model: LFADS, arrays: Mapping[str, np.ndarray], n_samples: int =
             chunks[k].append(v.cpu().numpy())
     model.train(was_training)
     return {k: np.concatenate(v) for k, v in chunks.items() if v}
+
+
+@torch.no_grad()
+def sample_validation(model: LFADS, batches: Iterable[Mapping[str, Tensor]]) -> float:
+    """The SV metric (Keshtkaran & Pandarinath 2019): the reconstruction cost on the
+    SV-held-out samples of ``batches`` (the training trials) in one evaluation pass at the
+    current weights, in eval mode (no dropout, no CD), with the SV-masked input of validation.
+
+    Posterior samples are seeded from the epoch; the global RNG is left as it was. NaN when
+    SV is off."""
+    if float(model.hparams.sv_rate) <= 0:
+        return math.nan
+    was_training = model.training
+    model.eval()
+    total, n = 0.0, 0
+    cuda = [model.device.index or 0] if model.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(SV_SEED + int(model.current_epoch))
+        for batch in batches:
+            batch = {k: v.to(model.device) for k, v in batch.items()}
+            _, metrics, _ = model.shared_step(batch, "sv")
+            size = int(batch["encod_data"].shape[0])
+            total, n = total + float(metrics["recon_sv"]) * size, n + size
+    model.train(was_training)
+    return total / n if n else math.nan
+
+
+def training_batches(trainer: Any) -> Iterable[Mapping[str, Tensor]]:
+    """The training trials of a fit in order and in large batches (the data module's
+    ``train`` arrays), else the trainer's training loader."""
+    arrays = getattr(getattr(trainer, "datamodule", None), "train", None)
+    if isinstance(arrays, Mapping):
+        return trial_loader(arrays, VALID_BATCH, seed=None)
+    return trainer.train_dataloader

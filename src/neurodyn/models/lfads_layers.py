@@ -157,3 +157,14 @@ def pad_mask(mask: Tensor, shape: torch.Size, value: float = 1.0) -> Tensor:
 def block_gradients(values: Tensor, grad_mask: Tensor) -> Tensor:
     """Same values; gradients flow only where ``grad_mask`` is 1 (value-preserving)."""
     return values * grad_mask + (values * (1 - grad_mask)).detach()
+
+
+def smooth_costs(out: dict[str, float], state: dict[str, float], coef: float
+                 ) -> dict[str, float]:
+    """Add ``<name>_smth`` for every ``*/recon_heldin`` / ``*/recon_sv`` of ``out``:
+    ``coef``·current + (1 − ``coef``)·previous (``state``, updated; NaN restarts it)."""
+    for name in [k for k in out if k.endswith(("/recon_heldin", "/recon_sv"))]:
+        prev, cur = state.get(name), out[name]
+        state[name] = cur if prev is None or math.isnan(prev) else coef * cur + (1 - coef) * prev
+        out[f"{name}_smth"] = state[name]
+    return out
