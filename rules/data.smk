@@ -50,7 +50,7 @@ rule preprocess:
         "../workflow/scripts/preprocess.py"
 
 
-rule combine:
+checkpoint combine:
     input:
         processed_files,
     output:

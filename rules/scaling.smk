@@ -129,6 +129,15 @@ rule scaling_tables:
         ),
         sanity_md="results/scaling/tables/sanity.md",
         sanity_prov="results/scaling/tables/sanity.provenance.json",
+        findings=report(
+            "results/scaling/findings.csv",
+            caption="../workflow/report/scaling_findings.rst",
+            category="Simeon 2024 scaling",
+            subcategory="findings",
+            labels={"table": "findings S1-S6"},
+        ),
+        findings_md="results/scaling/findings.md",
+        findings_prov="results/scaling/findings.provenance.json",
     params:
         cohorts=SCALING_COHORTS,
         matched_params=SCALING.get("matched_params"),

@@ -2,6 +2,7 @@
 from neurodyn.scaling.grid import grid as scaling_grid  # noqa: E402  (torch-free)
 from neurodyn.scaling.keys import TRAIN_CODE as SCALING_TRAIN_PARTS  # noqa: E402
 from neurodyn.scaling.keys import fit_settings as scaling_fit_settings  # noqa: E402
+from neurodyn.scaling.windows import usable_worms as scaling_usable_worms  # noqa: E402
 
 SCALING = config.get("scaling", {})
 # Training jobs: the code their fits run (the runner keys fits by it too) and the glue.
@@ -20,15 +21,26 @@ if "real" in SCALING_COHORTS and "real" not in SOURCES:
     )
 
 
-_SCALING_GRID = []
+_SCALING_GRIDS = {}
 
 
-def scaling_fit_grid():
-    """All fits of one cohort, from config (the same for every cohort); computed once, since
-    every training job of the paper-scale DAG asks for its slice."""
-    if not _SCALING_GRID:
-        _SCALING_GRID.extend(scaling_grid(SCALING))
-    return _SCALING_GRID
+def scaling_cohort_worms(cohort):
+    """Usable worms of a cohort: the control generator's count from config; for C. elegans
+    cohorts the worms of the combined file long enough for the windows (``combine`` is a
+    checkpoint, so the grid of a real cohort is planned once its file exists)."""
+    if cohort not in ("synthetic", "real"):
+        return int(SCALING["controls"]["n_worms"])
+    path = checkpoints.combine.get(source=cohort).output[0]
+    return scaling_usable_worms(path, SCALING["seq_len"])
+
+
+def scaling_fit_grid(cohort):
+    """All fits of one cohort, from config and the cohort's worm count (levels above it are
+    capped and each distinct count planned once); computed once per cohort, since every
+    training job of the paper-scale DAG asks for its slice."""
+    if cohort not in _SCALING_GRIDS:
+        _SCALING_GRIDS[cohort] = scaling_grid(SCALING, scaling_cohort_worms(cohort), cohort)
+    return _SCALING_GRIDS[cohort]
 
 
 def scaling_train_params():
@@ -37,14 +49,14 @@ def scaling_train_params():
     return scaling_fit_settings(SCALING) if SCALING else {}
 
 
-def scaling_n_chunks():
-    return -(-len(scaling_fit_grid()) // SCALING["fits_per_job"])
+def scaling_n_chunks(cohort):
+    return -(-len(scaling_fit_grid(cohort)) // SCALING["fits_per_job"])
 
 
 def scaling_chunk_fits(wildcards):
     per_job = SCALING["fits_per_job"]
     start = int(wildcards.chunk) * per_job
-    return [vars(fit) for fit in scaling_fit_grid()[start : start + per_job]]
+    return [vars(fit) for fit in scaling_fit_grid(wildcards.cohort)[start : start + per_job]]
 
 
 def scaling_cohort_data(wildcards):
@@ -57,7 +69,7 @@ def scaling_chunk_files(wildcards):
     return expand(
         "results/scaling/{cohort}/fits/chunk{chunk}.json",
         cohort=wildcards.cohort,
-        chunk=range(scaling_n_chunks()),
+        chunk=range(scaling_n_chunks(wildcards.cohort)),
     )
 
 
@@ -80,4 +92,4 @@ def scaling_targets():
         f"results/scaling/tables/{name}.{ext}"
         for name in ("table2", "slopes", "sanity")
         for ext in ("csv", "md")
-    ]
+    ] + ["results/scaling/findings.csv", "results/scaling/findings.md"]

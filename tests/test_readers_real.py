@@ -74,3 +74,21 @@ def test_dag_aval_follows_reversals(dag: xr.Dataset) -> None:
     for name in ("AVAL", "AVAR", "AVEL", "AVER"):
         assert np.corrcoef(rec["activity"].sel(neuron=name).values, rev)[0, 1] > 0.1
     assert np.corrcoef(rec["activity"].sel(neuron="RIBL").values, rev)[0, 1] < 0
+
+
+def test_dag_trace_arrays_agree_after_zscore() -> None:
+    """The reader's ``trace_array`` and the paper-era pipeline's ``traces_array_F_F20`` (and F
+    itself) give the same series once z-scored per neuron, the first preprocessing step."""
+    import h5py
+
+    files = sorted((_need("flavell2023_nsm_swf702") / "h5").glob("*-data.h5"))
+    assert files
+    for path in files:
+        with h5py.File(path, "r") as f:
+            arrays = {k: np.asarray(f[f"gcamp/{k}"], dtype=float) for k in
+                      ("trace_array", "trace_array_original", "traces_array_F_F20")}
+        z = {k: (v - v.mean(0)) / v.std(0) for k, v in arrays.items()}
+        for name in ("trace_array_original", "traces_array_F_F20"):
+            assert np.nanmax(np.abs(z[name] - z["trace_array"])) < 1e-9, (path.name, name)
+        # the raw arrays themselves differ: the agreement is the z-score's, not a copy
+        assert not np.allclose(arrays["traces_array_F_F20"], arrays["trace_array"])

@@ -25,27 +25,12 @@ from neurodyn.scaling.grid import Fit, grid
 from neurodyn.scaling.keys import TRAIN_CODE, fit_config, fit_settings
 
 from conftest import REPO
-from workflow_helpers import clone_repo, run_snakemake
-
-
-def _merged(*names: str) -> dict:
-    """config/config.yaml with the given overlay files merged over it (nested update)."""
-    def merge(base: dict, over: dict) -> dict:
-        for k, v in over.items():
-            base[k] = merge(base.get(k, {}), v) if isinstance(v, dict) and isinstance(
-                base.get(k), dict) else v
-        return base
-
-    cfg: dict = {}
-    for name in ("config/config.yaml", *names):
-        cfg = merge(cfg, yaml.safe_load((REPO / name).read_text()))
-    return cfg
-
+from workflow_helpers import clone_repo, merged_config, run_snakemake
 
 # ------------------------------------------------------------------------------ fit keys
 
 def test_fit_config_holds_what_a_fit_depends_on():
-    scaling = _merged()["scaling"]
+    scaling = merged_config()["scaling"]
     settings = fit_settings(scaling)
     lstm = Fit("data_scaling", "LSTM", 0, 8)
     gen = Fit("model_scaling", "LSTM", 0, 32)
@@ -72,7 +57,7 @@ def test_fit_config_holds_what_a_fit_depends_on():
 
 
 def test_fit_settings_names_a_missing_key():
-    scaling = _merged()["scaling"]
+    scaling = merged_config()["scaling"]
     del scaling["seq_len"]
     with pytest.raises(KeyError, match="seq_len"):
         fit_settings(scaling)
@@ -171,7 +156,7 @@ def test_paper_models_take_one_step_on_cpu():
     )
     from neurodyn.scaling.next_step import NextStepModule, TrainConfig
 
-    scaling = _merged("config/paper.yaml")["scaling"]
+    scaling = merged_config("config/paper.yaml")["scaling"]
     train = TrainConfig(**scaling["train"])
     batch, length = train.batch_size, scaling["seq_len"]
     assert (batch, length, scaling["matched_params"]) == (128, 180, 580_000)

@@ -15,7 +15,8 @@ CFG = {
     "archs": ["Baseline", "Linear", "LSTM"], "seeds": [0], "seq_len": 20,
     "train_windows": 3, "val_windows": 2, "train_first": True, "matched_params": 2000,
     "data_scaling": {"worm_levels": [1, 3]}, "model_scaling": {"hidden": [4, 8]},
-    "train": {"max_epochs": 2, "patience": 10, "batch_size": 4, "lr": 0.01},
+    # batch 5 over 8 validation windows: batches of 5 and 3 (mean over batches != pooled)
+    "train": {"max_epochs": 2, "patience": 10, "batch_size": 5, "lr": 0.01},
     "generation": {"context": 15, "generate": 5, "neurons": 2},
 }
 
@@ -66,6 +67,15 @@ def test_run_collect_and_resume(sines, tmp_path, monkeypatch):
     base = table[table["arch"] == "Baseline"]
     assert np.allclose(base["min_val_loss"], base["val_baseline"])
     assert (table.loc[table["arch"] == "LSTM", "epochs_run"] > 0).all()
+    # min_val_loss is the monitored loss (mean over validation batches) at the best epoch,
+    # not the loss pooled over every entry (the per-source column)
+    trained = table[table["epochs_run"] > 0]
+    monitored = [pd.read_csv(next(tmp_path.glob(f"{fit_id}/*/metrics.csv")))["val_loss"].min()
+                 for fit_id in trained["fit_id"]]
+    np.testing.assert_allclose(trained["min_val_loss"], monitored, rtol=1e-5)
+    source = [c for c in table.columns if c.startswith("val_loss__")]
+    assert len(source) == 1
+    assert not np.allclose(trained["min_val_loss"], trained[source[0]], rtol=1e-6)
     gen = generation_dataset(records, "sines")
     assert set(gen["arch"].values) == {"Baseline", "Linear", "LSTM"}
     assert gen["generated"].shape == (3, 5, 2)

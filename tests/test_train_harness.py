@@ -237,3 +237,23 @@ def test_checkpoint_digest_follows_training_state_not_file_bytes(tmp_path):
     state["epoch"] = 4
     torch.save(state, tmp_path / "d.ckpt")
     assert checkpoint_digest(tmp_path / "d.ckpt") != checkpoint_digest(tmp_path / "a.ckpt")
+
+
+def test_relative_early_stopping_ignores_creeping_improvements():
+    import torch
+
+    from neurodyn.train.callbacks import RelativeEarlyStopping
+
+    def epochs_until_stop(losses, rel):
+        stop = RelativeEarlyStopping("val_loss", patience=3, min_rel_delta=rel)
+        for epoch, loss in enumerate(losses):
+            should_stop, _ = stop._evaluate_stopping_criteria(torch.tensor(loss))
+            if should_stop:
+                return epoch
+        return None
+
+    creeping = [1.0 * (1 - 1e-4) ** k for k in range(20)]  # 0.01 % per epoch
+    assert epochs_until_stop(creeping, 0.0) is None  # Lightning's default never stops
+    assert epochs_until_stop(creeping, 1e-3) == 3
+    learning = [1.0 * 0.9 ** k for k in range(20)]  # 10 % per epoch: keeps going
+    assert epochs_until_stop(learning, 1e-3) is None

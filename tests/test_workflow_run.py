@@ -122,14 +122,17 @@ def test_report_scaling_captions_say_synthetic(report):
     html = report.read_text()
     results, categories = _report_var(html, "results"), _report_var(html, "categories")
     scaling = categories["Simeon 2024 scaling"]
-    assert set(scaling) == {"synthetic", "sines", "randomwalk", "tables"}  # no real cohort here
+    assert set(scaling) == {"findings", "synthetic", "sines", "randomwalk", "tables"}  # no real
+    # the findings table opens the section (the report sorts subcategories by name)
+    assert sorted(scaling, key=str.casefold)[0] == "findings"
     headlines = {"data_scaling.png": "Data scaling (", "model_scaling.png": "Model scaling (",
                  "generation.png": "Autoregressive generation (",
                  "source_slopes.png": "Data-scaling slopes per source dataset (",
                  "table2.csv": "Table II (Simeon et al. 2024)",
-                 "slopes.csv": "Scaling summary.", "sanity.csv": "Scientific sanity checks"}
+                 "slopes.csv": "Scaling summary.", "sanity.csv": "Scientific sanity checks",
+                 "findings.csv": "Findings: the claims of Simeon et al. 2024"}
     shown = [p for files in scaling.values() for p in files]
-    assert len(shown) == 3 * 3 + 1 + 3
+    assert len(shown) == 3 * 3 + 1 + 3 + 1
     for path in shown:
         caption = results[path]["caption"]
         assert headlines[Path(path).name] in caption, path

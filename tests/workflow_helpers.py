@@ -35,3 +35,20 @@ def run_snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.Compl
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run(snakemake_cmd(*args), cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+def merged_config(*names: str) -> dict:
+    """config/config.yaml with the given overlay files merged over it (nested update, as
+    Snakemake merges ``--configfile`` overlays)."""
+    import yaml
+
+    def merge(base: dict, over: dict) -> dict:
+        for k, v in over.items():
+            base[k] = merge(base.get(k, {}), v) if isinstance(v, dict) and isinstance(
+                base.get(k), dict) else v
+        return base
+
+    cfg: dict = {}
+    for name in ("config/config.yaml", *names):
+        cfg = merge(cfg, yaml.safe_load((REPO / name).read_text()))
+    return cfg

@@ -3,7 +3,7 @@ the record of one fit's generation (context, truth and generated traces of one w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -48,6 +48,19 @@ def generate(model: nn.Module, context: Tensor, mask: Tensor, n_new: int,
         return seq[:, length:].clone()
     finally:
         model.train(was_training)
+
+
+#: The paper seeds Fig. 7 with a Uzel 2022 worm.
+PAPER_SEED_DATASET = "Uzel2022"
+
+
+def generation_worm(ds: xr.Dataset, worms: Sequence[str], dataset: str | None) -> str:
+    """The worm whose recording seeds generation: the first usable worm of ``dataset``
+    (config ``scaling.generation.seed_dataset``, the paper's Uzel 2022 by default) when the
+    cohort has one, else the cohort's first usable worm."""
+    names = [str(w) for w in ds["worm"].values]
+    sources = dict(zip(names, (str(d) for d in ds["dataset"].values), strict=True))
+    return next((w for w in worms if sources[w] == dataset), worms[0])
 
 
 def generation_record(model: nn.Module, ds: xr.Dataset, worm: str, cfg: Mapping[str, Any]

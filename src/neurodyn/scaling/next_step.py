@@ -3,6 +3,12 @@
 Masked MSE over labeled neurons; the naive baseline loss (prediction = current input) is
 logged beside the validation loss; AdamW, ReduceLROnPlateau on the validation loss, early
 stopping, the best-validation weights kept; per-source validation losses after the fit.
+
+As in the paper's code, an epoch's validation loss is the mean over validation batches (of
+``batch_size`` windows, in a fixed order) of each batch's masked MSE; ``min_val_loss`` is that
+monitored loss at the best epoch (recomputed on the restored best weights, with the same
+batches in the same order), and ``val_baseline`` the naive predictor's loss averaged the
+same way. The per-source columns pool every entry of a source (a batch mixes sources).
 """
 
 from __future__ import annotations
@@ -14,13 +20,13 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import EarlyStopping
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from neurodyn.eval.losses import masked_mse
 from neurodyn.scaling.models import count_parameters
 from neurodyn.scaling.windows import Windows
+from neurodyn.train.callbacks import RelativeEarlyStopping
 from neurodyn.train.device import TrainSettings
 from neurodyn.train.runtime import load_weights
 from neurodyn.train.trainer import fit_resumable, make_trainer
@@ -36,6 +42,7 @@ class TrainConfig:
     lr: float = 1e-3
     lr_factor: float = 0.1
     lr_patience: int = 10
+    min_delta: float = 0.0  # relative improvement that resets early stopping (paper: 0)
 
 
 class NextStepModule(L.LightningModule):
@@ -52,10 +59,11 @@ class NextStepModule(L.LightningModule):
     def _step(self, batch: tuple[Tensor, ...], stage: str) -> Tensor:
         x, y, mask = batch
         loss = masked_mse(self(x, mask), y, mask)
-        self.log(f"{stage}_loss", loss, on_epoch=True, on_step=False, batch_size=x.shape[0])
+        # batch_size=1: the epoch value is the plain mean over batches (the paper's metric)
+        self.log(f"{stage}_loss", loss, on_epoch=True, on_step=False, batch_size=1)
         if stage == "val":  # the naive baseline beside the validation loss (no cost per step)
             self.log("val_baseline", masked_mse(x, y, mask), on_epoch=True, on_step=False,
-                     batch_size=x.shape[0])
+                     batch_size=1)
         return loss
 
     def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
@@ -77,15 +85,17 @@ def _tensors(w: Windows) -> TensorDataset:
                          torch.from_numpy(w.mask.astype(np.float32)))
 
 
-def evaluate(model: nn.Module, w: Windows, batch_size: int = 256) -> dict[str, float]:
-    """Masked MSE and naive baseline on ``w``, pooled and per source dataset.
+def evaluate(model: nn.Module, w: Windows, batch_size: int) -> dict[str, float]:
+    """Masked MSE and naive baseline on ``w``: ``val_loss``/``val_baseline`` as the mean over
+    batches of ``batch_size`` windows in order (the monitored metric), and per source dataset
+    pooled over all its (window, step, labeled neuron) entries.
 
-    Pooled values weight every (window, step, labeled neuron) entry equally, like the loss.
     The model runs on the device of its parameters; the sums are taken on the CPU.
     """
     model.eval()
     device = next(model.parameters(), torch.empty(0)).device
     sums: dict[str, np.ndarray] = {}
+    batch_means = []
     with torch.no_grad():
         for start in range(0, len(w), batch_size):
             sl = slice(start, start + batch_size)
@@ -96,11 +106,12 @@ def evaluate(model: nn.Module, w: Windows, batch_size: int = 256) -> dict[str, f
             err = ((pred - y) ** 2 * m).sum((1, 2)).numpy()
             base = ((x - y) ** 2 * m).sum((1, 2)).numpy()
             n = m.sum((1, 2)).numpy()
+            batch_means.append((err.sum() / n.sum(), base.sum() / n.sum()))
             for src, e, b, k in zip(w.source[sl], err, base, n, strict=True):
                 acc = sums.setdefault(str(src), np.zeros(3))
                 acc += (e, b, k)
-    total = sum(sums.values())
-    out = {"val_loss": total[0] / total[2], "val_baseline": total[1] / total[2]}
+    loss, baseline = np.mean(batch_means, axis=0)
+    out = {"val_loss": float(loss), "val_baseline": float(baseline)}
     for src, (e, b, k) in sorted(sums.items()):
         out[f"val_loss__{src}"] = e / k
         out[f"val_baseline__{src}"] = b / k
@@ -114,14 +125,14 @@ def fit_next_step(model: nn.Module, train: Windows, val: Windows, cfg: TrainConf
     ``last.ckpt``), restore the best-validation weights and return its metrics. Models
     without trainable parameters are only evaluated."""
     record: dict[str, Any] = {"n_params": count_parameters(model), "best_epoch": 0,
-                              "epochs_run": 0}
+                              "epochs_run": 0, "stopped_early": None}
     if any(p.requires_grad for p in model.parameters()):
         module = NextStepModule(model, cfg)
         gen = torch.Generator().manual_seed(int(seed))
         loader = DataLoader(_tensors(train), batch_size=cfg.batch_size, shuffle=True,
                             generator=gen)
-        val_loader = DataLoader(_tensors(val), batch_size=max(cfg.batch_size, 256))
-        stop = EarlyStopping("val_loss", patience=cfg.patience, mode="min")
+        val_loader = DataLoader(_tensors(val), batch_size=cfg.batch_size)
+        stop = RelativeEarlyStopping("val_loss", cfg.patience, cfg.min_delta)
         trainer, ckpts = make_trainer(settings, max_epochs=cfg.max_epochs, workdir=workdir,
                                       monitor="val_loss", label=label, callbacks=[stop])
         fit_resumable(trainer, module, workdir, loader, val_loader)
@@ -130,9 +141,11 @@ def fit_next_step(model: nn.Module, train: Windows, val: Windows, cfg: TrainConf
             raise RuntimeError(f"{label or workdir}: training left no best checkpoint")
         best = load_weights(best_path)
         module.load_state_dict(best["state_dict"])
-        record.update(best_epoch=int(best["epoch"]), epochs_run=int(trainer.current_epoch))
+        # best.ckpt stores the epoch index; epochs_run counts epochs (1-based, like best_epoch+1)
+        record.update(best_epoch=int(best["epoch"]), epochs_run=int(trainer.current_epoch),
+                      stopped_early=bool(stop.stopped_epoch > 0))
         model = module.model.to(settings.device)  # evaluated where it trained
-    record.update(evaluate(model, val))
+    record.update(evaluate(model, val, cfg.batch_size))
     model.cpu()  # the caller's model (e.g. for generation) is on the CPU again
     record["min_val_loss"] = record.pop("val_loss")
     return record

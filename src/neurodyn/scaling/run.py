@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from neurodyn.digest import code_digest
-from neurodyn.scaling.generation import generation_record
+from neurodyn.scaling.generation import PAPER_SEED_DATASET, generation_record, generation_worm
 from neurodyn.scaling.grid import FIXED_SIZE_ARCHS, Fit, generates
 from neurodyn.scaling.keys import TRAIN_CODE, fit_config, fit_settings
 from neurodyn.scaling.models import build_model, hidden_for_params
@@ -87,7 +87,9 @@ def train_fit(cohort: _Cohort, fit: Fit, workdir: Path, settings: TrainSettings,
                   hidden=hidden or 0, n_worms=cohort.n_worms(fit),
                   n_train_steps=train.unique_steps, n_worms_skipped=len(cohort.skipped))
     if generates(fit):
-        record["generation"] = generation_record(model, cohort.ds, cohort.worms[0], cfg)
+        dataset = cfg["generation"].get("seed_dataset", PAPER_SEED_DATASET)
+        worm = generation_worm(cohort.ds, cohort.worms, dataset)
+        record["generation"] = generation_record(model, cohort.ds, worm, cfg)
     return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in record.items()}
 
 

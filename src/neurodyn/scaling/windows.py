@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -83,3 +84,10 @@ def nested_worm_subsets(worms: Sequence[str], levels: Sequence[int], seed: int
     if bad:
         raise ValueError(f"worm levels {bad} outside 1..{len(worms)}")
     return {int(n): [str(worms[i]) for i in order[:n]] for n in levels}
+
+
+def usable_worms(path: str | Path, seq_len: int) -> int:
+    """How many worms of the processed file ``path`` are long enough for windows of
+    ``seq_len`` steps (the data-scaling levels are capped at this count)."""
+    with xr.open_dataset(path) as ds:
+        return len(eligible_worms(ds[["n_timesteps"]].load(), seq_len)[0])

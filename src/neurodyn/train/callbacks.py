@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, EarlyStopping
 
 from neurodyn.io.atomic import write_text
 
@@ -132,3 +132,25 @@ class MetricsCSV(Callback):
         writer.writeheader()
         writer.writerows(self.rows)
         write_text(self.path, buf.getvalue())
+
+
+class RelativeEarlyStopping(EarlyStopping):
+    """Early stopping on a loss (mode ``min``) where an epoch counts as an improvement only
+    when it lowers the best value by more than the fraction ``min_rel_delta`` of it.
+
+    With ``min_rel_delta = 0`` it is Lightning's ``EarlyStopping(min_delta=0)``. A relative
+    threshold keeps a fit whose learning rate has decayed from creeping down by 0.01 % per
+    epoch until the epoch cap (losses differ by orders of magnitude between cohorts, so an
+    absolute ``min_delta`` would be wrong for some of them)."""
+
+    def __init__(self, monitor: str, patience: int, min_rel_delta: float = 0.0) -> None:
+        super().__init__(monitor=monitor, patience=patience, mode="min", min_delta=0.0)
+        if min_rel_delta < 0:
+            raise ValueError(f"min_rel_delta must be >= 0, got {min_rel_delta}")
+        self.min_rel_delta = float(min_rel_delta)
+
+    def _evaluate_stopping_criteria(self, current: Any) -> tuple[bool, str | None]:
+        best = float(self.best_score)
+        # Lightning stores min_delta negated for mode "min": improvement = current < best - d
+        self.min_delta = -self.min_rel_delta * abs(best) if math.isfinite(best) else 0.0
+        return super()._evaluate_stopping_criteria(current)

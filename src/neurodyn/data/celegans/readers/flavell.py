@@ -14,6 +14,16 @@ Dag2023 (``h5/<rec>-data.h5`` + ``neuropal_ids/<rec> Neuron ID.xlsx``): ``gcamp/
 sheet whose name starts with ``labels`` (columns ``Neuron Class``, ``ROI ID``); trace column
 = ``roi_match[ROI_ID - 1] - 1`` when positive. Columns without a name get ID None.
 
+Which trace array: the paper-era worm-graph ``Dag2023Preprocessor`` reads
+``gcamp/traces_array_F_F20`` (ΔF/F20) and z-scores every neuron over the recording. The files
+also hold ``trace_array_original`` (F) and ``trace_array`` (z-scored F). F/F20 divides each
+neuron by a constant, so the three arrays are per-neuron affine transforms of one another and
+the pipeline's per-neuron z-score (the first preprocessing step) maps all three to the same
+series: measured on the seven SWF702 recordings, the z-scored arrays agree to 3e-14
+(``tests/test_readers_real.py::test_dag_trace_arrays_agree_after_zscore``). The reader reads
+``trace_array`` because it is the array the Flavell lab publishes for analysis; the processed
+data are those of the paper's choice.
+
 Uncertain IDs: each ``?`` stands for one unknown letter (L/R or D/V); see
 :func:`resolve_uncertain`.
 """
