@@ -14,7 +14,7 @@ from neurodyn.autolfads.data import (
     real_nlb_dataset,
     synthetic_reaching,
 )
-from neurodyn.autolfads.evaluate import as_nlb_rates, nlb_targets
+from neurodyn.autolfads.evaluate import as_nlb_rates, nlb_targets, smoothing_rates
 from neurodyn.errors import InputError
 from neurodyn.eval.nlb import velocity_r2
 
@@ -119,3 +119,62 @@ def test_real_mc_maze_enters_the_dag_when_present(tmp_path):
     assert res.returncode == 0, out[-3000:]
     assert "autolfads_real_data" in out and "results/autolfads/MC_Maze/data.nc" in out
     assert "results/data/nlb/MC_Maze_20ms.nc" in out  # the shared NWB conversion
+
+
+def _continuous_psth_split(n_ctx: int, n_obs: int = 20, n_fwd: int = 8, sd_bins: float = 2.0):
+    """Trials cut from one continuous recording (``n_ctx`` bins before the observed window
+    stored as context), and what nlb_tools computes: the whole recording smoothed, then the
+    observed windows cut and averaged per condition."""
+    rng = np.random.default_rng(5)
+    n_trials, n_neurons, period = 36, 5, 45
+    total = period * n_trials + n_ctx + n_obs + n_fwd + 10
+    spikes = rng.poisson(1.0 + 0.8 * np.sin(np.arange(total)[:, None] / 4.0
+                                             + rng.uniform(0, 6, n_neurons)),
+                         (total, n_neurons)).astype(float)
+    kernel = np.exp(-0.5 * ((np.arange(int(6 * sd_bins)) - (int(6 * sd_bins) - 1) / 2)
+                            / sd_bins) ** 2)
+    kernel /= kernel.sum()
+    smooth = np.stack([np.convolve(spikes[:, j], kernel, "same") for j in range(n_neurons)], 1)
+    starts = 5 + n_ctx + period * np.arange(n_trials)  # first observed bin of each trial
+    win = starts[:, None] + np.arange(-n_ctx, n_obs + n_fwd)[None, :]
+    cond = np.arange(n_trials) % 3
+    cut = {"train": slice(0, 20), "valid": slice(20, 26), "test": slice(26, None)}
+    parts = {k: {"recon_data": spikes[win[c]][:, n_ctx:], "condition": cond[c],
+                 "behavior": np.zeros((win[c].shape[0], n_obs + n_fwd, 2))}
+             for k, c in cut.items()}
+    context = {k: spikes[win[c]][:, :n_ctx] for k, c in cut.items()} if n_ctx else {}
+    split = NLBSplit(parts["train"], parts["valid"], parts["test"], n_heldin=3, n_obs=n_obs,
+                     bin_ms=20.0, lag_ms=0.0, psth_sd_ms=20.0 * sd_bins, dataset="Constructed",
+                     synthetic=True, context=context)
+    obs = smooth[starts[:, None] + np.arange(n_obs)[None, :]]
+    psth = np.stack([obs[cond == c].mean(axis=0) for c in range(3)])
+    return split, psth, obs, cut
+
+
+def test_psth_smooths_the_recording_before_cutting():
+    """PSTH targets and the smoothing baseline's held-in rates equal nlb_tools' (smooth the
+    continuous recording, then cut), edges included, when context and forward bins cover the
+    kernel; without context the first bins are not dimmed by zero padding."""
+    split, psth, obs, cut = _continuous_psth_split(n_ctx=8)
+    np.testing.assert_allclose(nlb_targets(split).psth, psth, rtol=1e-10)
+    tr, te = smoothing_rates(split, 40.0)
+    train = np.concatenate([obs[cut["train"]], obs[cut["valid"]]])
+    np.testing.assert_allclose(tr[:, :20, :3], train[..., :3], rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(te[:, :20, :3], obs[cut["test"]][..., :3], rtol=1e-10, atol=1e-8)
+    # no stored context: the right edge still comes from the forward window; the left edge
+    # is renormalised over stored bins, so its level matches the recording (not ~0.5 of it)
+    bare, psth0, _, _ = _continuous_psth_split(n_ctx=0)
+    got = nlb_targets(bare).psth
+    np.testing.assert_allclose(got[:, -4:], psth0[:, -4:], rtol=1e-10)
+    ratio = got[:, 0].mean() / psth0[:, 0].mean()
+    assert 0.85 < ratio < 1.15
+
+
+def test_synthetic_context_is_stored_apart():
+    ds = synthetic_reaching({**CFG, "n_context_bins": 6}, 0)
+    split = nlb_split(ds, "mem", EVAL)
+    assert ds.sizes["time"] == 36 and split.n_obs == 25 and split.t_start_ms == pytest.approx(-250)
+    assert split.train["recon_data"].shape[1:] == (30, 20)
+    assert split.train["encod_data"].shape[1:] == (25, 15)
+    assert split.context["test"].shape[1:] == (6, 20) and split.recording("test").shape[1] == 36
+    np.testing.assert_array_equal(split.test["behavior"], split.test["behavior"][:, :30])

@@ -62,6 +62,23 @@ def test_failed_member_row_fails_when_a_failure_is_not_replaced():
     assert not bool(bad["pass"]) and bad["value"] == 1
 
 
+def test_failed_member_row_fails_on_final_or_unhealthy_replacements():
+    """A failure in the final generation (nothing replaces it) and a clone of a member that
+    failed too are not replacements; the row fails on both."""
+    gen0 = [_record(0, None, "ok", 2.0), _record(1, None, "ok", 1.5),
+            _record(2, None, "failed", None)]
+    final_fail = [gen0, [_record(0, 0, "ok", 1.0), _record(1, 1, "failed", None),
+                         _record(2, 0, "ok", 1.2)]]
+    assert unreplaced_failures(final_fail) == 1 and not bool(_row(final_fail)["pass"])
+    both_failed = [[_record(0, None, "ok", 2.0), _record(1, None, "failed", None),
+                    _record(2, None, "failed", None)],
+                   [_record(0, 0, "ok", 1.0), _record(1, 2, "ok", 1.5),
+                    _record(2, 0, "ok", 1.2)]]
+    row = _row(both_failed)
+    assert unreplaced_failures(both_failed) == 1 and not bool(row["pass"]) and "(2)" in row[
+        "check"]
+
+
 # --------------------------------------------------------------------------- workflow reruns
 DATASET = "SyntheticReaching"
 TARGETS = [f"results/autolfads/{DATASET}/snakemake/population.json",
@@ -81,12 +98,12 @@ def _run(repo, *args):
     return out
 
 
-def _overlay(repo, epochs_per_generation: int) -> None:
+def _overlay(repo, epochs_per_generation: int, **pbt) -> None:
     (repo / "overlay.yaml").write_text(yaml.safe_dump({"autolfads": {
         "backends": ["snakemake"], "datasets": [DATASET],
         "pbt": {"population": 2, "generations": 2, "first_generation_epochs": 2,
                 "epochs_per_generation": epochs_per_generation, "burn_in_generations": 0,
-                "members_per_job": 2}}}))
+                "members_per_job": 2, **pbt}}}))
 
 
 def _fits_line(repo, log):
@@ -132,6 +149,16 @@ def test_reruns_reuse_fits_and_a_training_key_retrains(tmp_path):
     assert [r["epochs"] for r in population["generations"][1]] == [4, 4]
     after = _scores(repo, 1)
     assert all(a != b for a, b in zip(after, before, strict=True))  # new numbers
+
+    # the improvement-ratio rule (patience 1 stops after generation 0): the planned
+    # generation 1 is a no-op copy of generation 0, nothing trains
+    _overlay(repo, epochs_per_generation=2, stopping="improvement", patience=1)
+    _run(repo)
+    population = json.loads((repo / TARGETS[0]).read_text())
+    assert [r["reason"] for r in population["generations"][1]] == ["stopped", "stopped"]
+    assert _scores(repo, 1) == _scores(repo, 0)
+    assert population["summary"]["generations_trained"] == 1
+    assert "PBT stopped after generation 0" in (repo / LOGS[1]).read_text()
 
 
 # ------------------------------------------------------------------------------ paper scale

@@ -1,6 +1,7 @@
-"""AutoLFADS in the DAG: the paper config plans 20 members x 10 generations with GPUs on the
-member jobs under the SLURM profile; the tiny config runs end to end (with the Ray Tune backend
-too when ray is installed) and writes Table 2, the sanity checks and the figures."""
+"""AutoLFADS in the DAG: the paper config plans 20 members x at most 50 generations (the
+improvement-ratio rule may end the population early) with GPUs on the member jobs under the
+SLURM profile; the tiny config runs end to end (with the Ray Tune backend too when ray is
+installed) and writes Table 2, the sanity checks and the figures."""
 
 import importlib.util
 import json
@@ -26,8 +27,9 @@ def test_paper_config_plans_population_with_gpus():
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
     counts = dict(re.findall(r"^(autolfads_\w+)\s+(\d+)$", out, flags=re.M))
-    assert counts["autolfads_member"] == str(20 * 10)  # one job per member per generation
-    assert counts["autolfads_select"] == str(10 - 1)
+    # one job per member per generation, up to the improvement rule's maximum of 50
+    assert counts["autolfads_member"] == str(20 * 50)
+    assert counts["autolfads_select"] == str(50 - 1)
     member_jobs = [block for block in out.split("rule autolfads_member:")[1:]]
     assert member_jobs and all("gpu=1" in block.split("\n\n")[0] for block in member_jobs)
 

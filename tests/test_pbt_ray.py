@@ -1,17 +1,27 @@
-"""The Ray Tune scheduler applies the shared selection rule: same parents and HPs as
-neurodyn.autolfads.pbt.select for the same scores; a local Ray run whose trials ask for GPUs
-fails when torch sees none (no Ray cluster needed)."""
+"""The Ray Tune scheduler applies the shared selection rule on Tune's public scheduler
+interface only: same parents and HPs as neurodyn.autolfads.pbt.select for the same scores,
+members paused until their generation is complete and resumed once their plan exists; a
+local Ray run whose trials ask for GPUs fails when torch sees none (no Ray cluster needed)."""
 
+import inspect
+import json
 import math
 
 import pytest
 
 pytest.importorskip("ray.tune", reason="ray[tune] is not installed (pip install -e '.[ray]')")
 
-from ray.tune.schedulers.pbt import _PBTTrialState  # noqa: E402
+from ray.tune.experiment import Trial  # noqa: E402
+from ray.tune.schedulers import TrialScheduler  # noqa: E402
 
+from neurodyn.autolfads import ray_backend  # noqa: E402
 from neurodyn.autolfads.pbt import initial_hps, select  # noqa: E402
-from neurodyn.autolfads.ray_backend import TournamentPBT  # noqa: E402
+from neurodyn.autolfads.plan import Schedule  # noqa: E402
+from neurodyn.autolfads.ray_backend import (  # noqa: E402
+    GenerationStopper,
+    TournamentScheduler,
+    member_ckpt_path,
+)
 from neurodyn.autolfads.space import search_space  # noqa: E402
 
 SPACE = search_space({
@@ -22,45 +32,91 @@ SPACE = search_space({
 
 
 class FakeTrial:
-    def __init__(self, member, hps):
-        self.config = {"member": member, **hps}
-        self.experiment_tag = f"t{member}"
-
-    def is_finished(self):
-        return False
+    def __init__(self, member):
+        self.config = {"member": member}
+        self.trial_id = f"t{member}"
+        self.status = Trial.RUNNING
 
 
-def scheduler_with(scores, generation, burn_in=0):
+class FakeController:
+    def __init__(self, trials):
+        self.trials = trials
+
+    def get_trials(self):
+        return list(self.trials)
+
+
+def _record(member, generation, score, hps):
+    return {"member": member, "generation": generation, "score": score, "hps": hps,
+            "fit_id": f"member{member}", "fit_key": "k", "status": "ok"}
+
+
+def run_generation(tmp_path, scores, generation, burn_in=0, generations=5):
     hps = initial_hps(SPACE, len(scores), seed=5)
-    sched = TournamentPBT(SPACE, burn_in_generations=burn_in, seed=5)
-    trials = [FakeTrial(m, h) for m, h in enumerate(hps)]
-    for t, s in zip(reversed(trials), reversed(scores), strict=True):  # insertion order ≠ member
-        state = _PBTTrialState(t)
-        state.last_result = {"score": s, "generation": generation}
-        sched._trial_state[t] = state
-    return sched, trials, hps
+    schedule = Schedule(len(scores), generations, 2, 1, burn_in, 1)
+    stopper = GenerationStopper(schedule)
+    sched = TournamentScheduler(SPACE, schedule, 5, tmp_path / "plans", tmp_path / "work",
+                                stopper)
+    trials = [FakeTrial(m) for m in range(len(scores))]
+    controller = FakeController(trials)
+    decisions = []
+    for t in reversed(trials):  # report order differs from member order
+        m = int(t.config["member"])
+        s = scores[m]
+        rec = _record(m, generation, None if math.isnan(s) else s, hps[m])
+        result = {"score": s if math.isfinite(s) else math.inf, "generation": generation,
+                  "record": json.dumps(rec)}
+        decisions.append(sched.on_trial_result(controller, t, result))
+        t.status = Trial.PAUSED if decisions[-1] == TrialScheduler.PAUSE else Trial.RUNNING
+    return sched, controller, trials, hps, decisions
 
 
 @pytest.mark.parametrize("scores", [[3.0, 1.0, 2.0, 4.0], [1.0, math.nan, 2.0, 0.5, 3.0]])
-def test_ray_scheduler_uses_the_shared_selection(scores):
-    sched, trials, hps = scheduler_with(scores, generation=2)
-    lower, upper = sched._quantiles()
+def test_ray_scheduler_uses_the_shared_selection(tmp_path, scores):
+    sched, controller, trials, hps, decisions = run_generation(tmp_path, scores, 2)
+    assert decisions[:-1] == [TrialScheduler.PAUSE] * (len(scores) - 1)
+    assert decisions[-1] == TrialScheduler.CONTINUE  # the generation is complete
     expected = select(scores, hps, SPACE, 2, 0, seed=5)
-    cloned = {c.member: c for c in expected if c.cloned}
-    assert sorted(int(t.config["member"]) for t in lower) == sorted(cloned)
-    assert {int(t.config["member"]) for t in upper} == {c.parent for c in cloned.values()}
-    for t in lower:
-        c = cloned[int(t.config["member"])]
-        parent = trials[c.parent]
-        new, _ = sched._get_new_config(t, parent)
-        assert new["member"] == c.member  # a clone keeps its own member id
-        assert {k: new[k] for k in SPACE.names} == c.hps
+    plan = json.loads((tmp_path / "plans" / "gen3.json").read_text())
+    assert plan["generation"] == 3
+    for entry, c in zip(plan["members"], expected, strict=True):
+        assert (entry["member"], entry["parent"], entry["hps"]) == (c.member, c.parent, c.hps)
+        assert entry["parent_ckpt"] == str(member_ckpt_path(
+            tmp_path / "work", {"generation": 2, "fit_id": f"member{c.parent}", "fit_key": "k"}))
     assert sched.selections[-1]["members"] == [c.to_json() for c in expected]
+    # paused members are resumed once their next plan exists
+    assert sched.choose_trial_to_run(controller) in trials
+    (tmp_path / "plans" / "gen3.json").unlink()
+    assert sched.choose_trial_to_run(controller) is None
+    trials[0].status = Trial.PENDING
+    assert sched.choose_trial_to_run(controller) is trials[0]
 
 
-def test_no_tournament_during_burn_in():
-    sched, _, _ = scheduler_with([3.0, 1.0, 2.0, 4.0], generation=0, burn_in=1)
-    assert sched._quantiles() == ([], [])
+def test_no_tournament_during_burn_in(tmp_path):
+    run_generation(tmp_path, [3.0, 1.0, 2.0, 4.0], 0, burn_in=1)
+    plan = json.loads((tmp_path / "plans" / "gen1.json").read_text())
+    assert [e["parent"] for e in plan["members"]] == [0, 1, 2, 3]
+
+
+def test_last_generation_writes_no_plan(tmp_path):
+    *_, decisions = run_generation(tmp_path, [3.0, 1.0], 4, generations=5)
+    assert not (tmp_path / "plans" / "gen5.json").exists()
+    assert TrialScheduler.CONTINUE not in decisions
+
+
+def test_scheduler_overrides_no_private_tune_method():
+    """Only Tune's public scheduler and stopper interfaces are implemented (a Ray upgrade
+    that changes Tune internals cannot silently change the algorithm)."""
+    from ray.tune import Stopper
+    from ray.tune.schedulers import FIFOScheduler
+
+    for cls, base in ((TournamentScheduler, FIFOScheduler), (GenerationStopper, Stopper)):
+        inherited = {n for klass in base.__mro__ for n in vars(klass)}
+        overridden = [n for n in vars(cls) if n in inherited and not n.startswith("__")
+                      and n != "_abc_impl"]  # set by ABCMeta on every subclass
+        assert overridden and not [n for n in overridden if n.startswith("_")], overridden
+    source = inspect.getsource(ray_backend)
+    assert "schedulers.pbt" not in source and "PopulationBasedTraining" not in source
 
 
 def test_local_ray_asking_for_gpus_without_one_fails_loudly(monkeypatch):
@@ -74,3 +130,47 @@ def test_local_ray_asking_for_gpus_without_one_fails_loudly(monkeypatch):
         check_gpus({"ray": ray_cfg}, {"device": "auto"})
     check_gpus({"ray": {**ray_cfg, "gpus_per_trial": 0}}, {"device": "auto"})  # CPU trials
     check_gpus({"ray": {**ray_cfg, "address": "ray://head:10001"}}, {})  # trials check
+
+
+@pytest.mark.slow
+def test_a_rerun_resumes_after_the_finished_generations(tmp_path):
+    """A Ray job killed after generation 0 and rerun (here: a first run of one generation,
+    then the full two): generation 0's member fits are reused untouched (same records,
+    checkpoints not rewritten), generation 1 trains from the plan."""
+    import copy
+
+    import yaml
+
+    from neurodyn.autolfads.data import synthetic_reaching
+    from neurodyn.autolfads.pipeline import load_split
+    from neurodyn.autolfads.ray_backend import run_ray_pbt
+    from neurodyn.io.spikes import write_spikes
+
+    from conftest import REPO
+
+    def merge(base, over):
+        out = copy.deepcopy(base)
+        for k, v in over.items():
+            out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k),
+                                                                             dict) else v
+        return out
+
+    cfg = merge(yaml.safe_load((REPO / "config/config.yaml").read_text()),
+                yaml.safe_load((REPO / "tests/data/tiny.yaml").read_text()))["autolfads"]
+    cfg["ray"] = {**cfg["ray"], "num_cpus": 2}
+    data = tmp_path / "data.nc"
+    write_spikes(synthetic_reaching(cfg["synthetic"], 0), data)
+    space = search_space(cfg["search_space"], load_split(data, cfg).elements_per_trial)
+
+    def run(generations):
+        c = merge(cfg, {"pbt": {"generations": generations}})
+        return run_ray_pbt(str(data), c, space, 0, str(tmp_path / "tune"),
+                           str(tmp_path / "work"), {"device": "cpu"}, "code")
+
+    first, _, _ = run(1)
+    ckpts = [member_ckpt_path(tmp_path / "work", r) for r in first[0]]
+    stamps = [p.stat().st_mtime_ns for p in ckpts]
+    second, best, selections = run(2)
+    assert second[0] == first[0] and [p.stat().st_mtime_ns for p in ckpts] == stamps
+    assert [r["generation"] for r in second[1]] == [1, 1] and best.exists()
+    assert [r["parent"] for r in second[1]] == [c["parent"] for c in selections[0]["members"]]

@@ -103,3 +103,48 @@ def test_select_burn_in_failures_and_explore(space):
     assert after == select([1.0, 2.0, 3.0, 4.0], hps, space, 1, 1, seed=0)  # reproducible
     with pytest.raises(RuntimeError, match="every member failed"):
         select([math.nan] * 4, hps, space, 1, 1, seed=0)
+
+
+def _paper_space(elements: int = 100 * 50):
+    import yaml
+
+    from conftest import REPO
+
+    cfg = {}
+    for name in ("config/config.yaml", "config/paper.yaml"):
+        over = yaml.safe_load((REPO / name).read_text())["autolfads"]["search_space"]
+        cfg = {k: {**cfg.get(k, {}), **v} for k, v in {**cfg, **over}.items()}
+    return search_space(cfg, elements)
+
+
+def test_paper_space_is_the_joss_run_and_kl_l2_are_not_clipped():
+    """config/paper.yaml: the JOSS run's autolfads-tf2 ranges in mean-NLL units (not divided
+    per element); KL and L2 explore past their sampling range (autolfads-tf2's
+    enforce_limits=False), lr / dropout / CD stay inside."""
+    space = _paper_space()
+    by = {p.name: p for p in space.params}
+    assert (by["lr_init"].low, by["lr_init"].high, by["lr_init"].init) == (1e-5, 5e-3, 4e-3)
+    assert (by["dropout_rate"].low, by["dropout_rate"].high) == (0.0, 0.6)
+    assert (by["kl_co_scale"].low, by["kl_co_scale"].high) == (1e-6, 1e-4)
+    assert (by["kl_ic_scale"].low, by["kl_ic_scale"].high) == (1e-5, 1e-3)
+    for name in ("l2_gen_scale", "l2_con_scale"):
+        assert (by[name].low, by[name].high) == (1e-4, 1.0) and not by[name].enforce_limits
+    unclipped = {"kl_ic_scale", "kl_co_scale", "l2_gen_scale", "l2_con_scale"}
+    assert {p.name for p in space.params if not p.enforce_limits} == unclipped
+    assert all(space.contains(h) for h in initial_hps(space, 30, 0))
+    assert all(by[n].low <= h[n] <= by[n].high for h in initial_hps(space, 30, 0) for n in by)
+    rng = np.random.default_rng(1)
+    edge = {p.name: p.high for p in space.params}
+    above = {n: 0 for n in by}
+    for _ in range(200):
+        new = explore(edge, space, rng)
+        for n in by:
+            above[n] += new[n] > by[n].high
+    assert all(above[n] > 50 for n in unclipped)  # about half the draws step up
+    assert all(above[n] == 0 for n in set(by) - unclipped)
+    # a walk can leave the range for good, but stays positive
+    hps = dict(edge)
+    for _ in range(100):
+        hps = explore(hps, space, rng)
+    assert all(hps[n] > 0 for n in unclipped)
+    assert space.from_json(space.to_json()) == space

@@ -7,7 +7,11 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src")) 
 
 import shutil  # noqa: E402
 
-from neurodyn.autolfads.generations import chunk_ckpt, member_tasks  # noqa: E402
+from neurodyn.autolfads.generations import (  # noqa: E402
+    chunk_ckpt,
+    member_tasks,
+    stopped_records,
+)
 from neurodyn.autolfads.pipeline import load_split, read_json  # noqa: E402
 from neurodyn.autolfads.plan import Schedule  # noqa: E402
 from neurodyn.io.atomic import atomic_path, write_json  # noqa: E402
@@ -15,30 +19,42 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 
 sm = snakemake  # noqa: F821
 with logged(sm) as log:
-    import torch
-
-    from neurodyn.autolfads.member import member_runner, train_members
-
-    torch.set_num_threads(sm.threads)
-    settings = train_settings(sm)
     cfg, g, chunk = sm.params.cfg, int(sm.wildcards.gen), int(sm.wildcards.chunk)
     schedule = Schedule.from_config(cfg)
-    split = load_split(sm.input.data, cfg)
     plan = read_json(sm.input.plan)
-    tasks = member_tasks(plan, sm.input.plan, schedule.chunk_members(chunk), schedule,
-                         sm.params.seed,
-                         lambda p: chunk_ckpt(sm.params.root, g - 1, schedule.chunk_of(p), p))
-    # fit folders under params.workdir survive a failed job (resume from last.ckpt)
-    runner = member_runner(sm.params.workdir, cfg, settings, sm.params.code, sm.input.data,
-                           label=f"generation {g} chunk {chunk}")
-    done = train_members(runner, [t for t, _ in tasks], split.train, split.valid, cfg, settings)
     out_dir = Path(sm.output.ckpts)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    records = []
-    for (task, reason), (record, ckpt) in zip(tasks, done, strict=True):
-        with atomic_path(out_dir / f"member{task.member}.ckpt") as tmp:
-            shutil.copyfile(ckpt, tmp)
-        records.append({**record, "reason": reason})
+    members = schedule.chunk_members(chunk)
+    stopped = stopped_records(plan, members, sm.input.plan)
+    if stopped is not None:  # PBT stopped early: this planned generation copies the last one
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for m in members:
+            with atomic_path(out_dir / f"member{m}.ckpt") as tmp:
+                shutil.copyfile(chunk_ckpt(sm.params.root, g - 1, schedule.chunk_of(m), m), tmp)
+        records = stopped
+        log.info("generation %d: PBT stopped after generation %s, members copied", g,
+                 plan["stopped_after"])
+    else:
+        import torch
+
+        from neurodyn.autolfads.member import member_runner, train_members
+
+        torch.set_num_threads(sm.threads)
+        settings = train_settings(sm)
+        split = load_split(sm.input.data, cfg)
+        tasks = member_tasks(plan, sm.input.plan, members, schedule, sm.params.seed,
+                             lambda p: chunk_ckpt(sm.params.root, g - 1, schedule.chunk_of(p),
+                                                  p))
+        # fit folders under params.workdir survive a failed job (resume from last.ckpt)
+        runner = member_runner(sm.params.workdir, cfg, settings, sm.params.code, sm.input.data,
+                               label=f"generation {g} chunk {chunk}")
+        done = train_members(runner, [t for t, _ in tasks], split.train, split.valid, cfg,
+                             settings)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        records = []
+        for (task, reason), (record, ckpt) in zip(tasks, done, strict=True):
+            with atomic_path(out_dir / f"member{task.member}.ckpt") as tmp:
+                shutil.copyfile(ckpt, tmp)
+            records.append({**record, "reason": reason})
     prov = run_provenance(sm)
     prov.pop("config_json")
     write_json(sm.output.json, {"generation": g, "chunk": chunk, "members": records,

@@ -5,7 +5,7 @@ default) with held-out neurons and a forward-prediction window, and the split of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +20,32 @@ LFADS_TRAIN, LFADS_VALID, NLB_EVAL = "train", "valid", "test"
 
 
 def synthetic_reaching(cfg: Mapping[str, Any], seed: int) -> xr.Dataset:
-    """The reaching stand-in with ``n_heldout`` held-out neurons and the last
-    ``n_forward_bins`` bins as the forward-prediction window (config ``autolfads.synthetic``)."""
+    """The reaching stand-in with ``n_heldout`` held-out neurons, the last ``n_forward_bins``
+    bins as the forward-prediction window and ``n_context_bins`` bins recorded before the
+    observed window (config ``autolfads.synthetic``): the context is only smoothed into the
+    PSTHs and the smoothing baseline (NLB smooths the continuous recording), never modelled."""
     from neurodyn.data.spikes.reaching import ReachingSpec, make_reaching_dataset
 
-    spec_keys = {k: v for k, v in cfg.items() if k != "n_forward_bins"}
-    if "window_s" in spec_keys:
-        spec_keys["window_s"] = tuple(spec_keys["window_s"])
+    extra = ("n_forward_bins", "n_context_bins")
+    spec_keys = {k: v for k, v in cfg.items() if k not in extra}
+    n_ctx = int(cfg.get("n_context_bins", 0))
+    spec = ReachingSpec(**spec_keys)
+    spec_keys["window_s"] = (spec.window_s[0] - n_ctx * spec.bin_width_s, spec.window_s[1])
     ds = make_reaching_dataset(ReachingSpec(**spec_keys), seed=seed,
                                attrs={"study": "autolfads"})
     ds.attrs["n_forward_bins"] = int(cfg["n_forward_bins"])
+    ds.attrs["n_context_bins"] = n_ctx
     return ds
+
+
+def _drop_context(arrays: dict[str, np.ndarray], n_ctx: int) -> np.ndarray:
+    """Remove the first ``n_ctx`` bins from every time-resolved array (in place); return
+    the spikes of those bins (``recon_data`` neuron order)."""
+    context = arrays["recon_data"][:, :n_ctx].copy()
+    for key in ("recon_data", "encod_data", "sv_mask", "truth", "behavior", "inputs"):
+        if key in arrays:
+            arrays[key] = arrays[key][:, n_ctx:].copy()
+    return context
 
 
 def nlb_val_phase(ds: xr.Dataset, valid_fraction: float, seed: int) -> xr.Dataset:
@@ -82,6 +97,19 @@ class NLBSplit:
     synthetic: bool
     t_start_ms: float = 0.0
     align: str = ""
+    # spikes recorded before the observed window, per trial part (train/valid/test), smoothed
+    # into PSTHs and the smoothing baseline only; absent parts: no context stored
+    context: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def recording(self, part: str) -> np.ndarray:
+        """Stored spikes of a trial part: context (if any), observed and forward window."""
+        arrays = getattr(self, part)["recon_data"]
+        ctx = self.context.get(part)
+        return arrays if ctx is None else np.concatenate([ctx, arrays], axis=1)
+
+    def n_context(self, part: str) -> int:
+        ctx = self.context.get(part)
+        return 0 if ctx is None else int(ctx.shape[1])
 
     @property
     def elements_per_trial(self) -> int:
@@ -98,6 +126,8 @@ def nlb_split(ds: xr.Dataset, path: str, eval_cfg: Mapping[str, Any]) -> NLBSpli
     if int(ds.attrs["n_forward_bins"]) <= 0:
         raise InputError(path, "n_forward_bins", "NLB fp-bps needs a forward window")
     splits = {s: split_arrays(ds, s) for s in (LFADS_TRAIN, LFADS_VALID, NLB_EVAL)}
+    n_ctx = int(ds.attrs.get("n_context_bins", 0))
+    context = {s: _drop_context(arr, n_ctx) for s, arr in splits.items()} if n_ctx else {}
     for s, arr in splits.items():
         if arr["encod_data"].shape[0] == 0:
             raise InputError(path, "split", f"no '{s}' trials")
@@ -115,5 +145,5 @@ def nlb_split(ds: xr.Dataset, path: str, eval_cfg: Mapping[str, Any]) -> NLBSpli
                     bin_ms=bin_ms, lag_ms=float(lag),
                     psth_sd_ms=float(sd), dataset=name,
                     synthetic=str(ds.attrs["synthetic"]) == "true",
-                    t_start_ms=float(ds["time"].values[0]) * 1000,
-                    align=str(ds.attrs.get("align", "")))
+                    t_start_ms=float(ds["time"].values[n_ctx]) * 1000,
+                    align=str(ds.attrs.get("align", "")), context=context)

@@ -19,10 +19,10 @@ from neurodyn.eval.nlb import (
     NLBRates,
     NLBTargets,
     condition_psth,
-    gaussian_smooth,
     lag_behavior,
     lag_bins,
     nlb_metrics,
+    smooth_and_cut,
 )
 
 
@@ -30,15 +30,25 @@ def nlb_train(split: NLBSplit, key: str) -> np.ndarray:
     return np.concatenate([split.train[key], split.valid[key]])
 
 
+def smoothed_window(split: NLBSplit, part: str, sd_ms: float,
+                    neurons: slice = slice(None)) -> np.ndarray:
+    """Gaussian-smoothed spikes of the observed window of a trial part, smoothed over
+    everything stored (context, observed and forward window) before the window is cut, as
+    NLB smooths the recording before cutting trials."""
+    rec, start = split.recording(part)[..., neurons], split.n_context(part)
+    return smooth_and_cut(rec, sd_ms / split.bin_ms, start, start + split.n_obs)
+
+
 def nlb_targets(split: NLBSplit) -> NLBTargets:
     """Evaluation targets: held-out spikes, forward spikes, velocity of the observed window
     shifted by the lag (read past it, from the forward window, as nlb_tools does), PSTHs of
-    Gaussian-smoothed spikes (all trials, all neurons, observed window) per condition."""
+    Gaussian-smoothed spikes (all trials, all neurons, observed window, smoothed before the
+    window is cut) per condition."""
     n_in, n_obs, test = split.n_heldin, split.n_obs, split.test
     lag = lag_bins(split.lag_ms, split.bin_ms)
-    everything = np.concatenate([nlb_train(split, "recon_data"), test["recon_data"]])
+    smoothed = np.concatenate([smoothed_window(split, p, split.psth_sd_ms)
+                               for p in ("train", "valid", "test")])
     conditions = np.concatenate([nlb_train(split, "condition"), test["condition"]])
-    smoothed = gaussian_smooth(everything[:, :n_obs], split.psth_sd_ms / split.bin_ms)
     psth, ids = condition_psth(smoothed, conditions)
     return NLBTargets(
         eval_spikes_heldout=test["recon_data"][:, :n_obs, n_in:],
@@ -86,15 +96,17 @@ def lfads_rates(model: Any, split: NLBSplit, n_samples: int,
 
 def smoothing_rates(split: NLBSplit, sd_ms: float,
                     alpha: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
-    """The NLB smoothing baseline: held-in spikes smoothed with a Gaussian (``sd_ms``);
+    """The NLB smoothing baseline: held-in spikes smoothed with a Gaussian (``sd_ms``,
+    smoothed before the observed window is cut, see ``smoothed_window``);
     held-out neurons from a Poisson GLM on the smoothed held-in activity (fitted on the
     training trials); forward bins = each neuron's mean count in the training trials'
     forward window (smoothing cannot forecast, so fp-bps ≈ 0 by construction)."""
     n_in, n_obs = split.n_heldin, split.n_obs
-    sd = sd_ms / split.bin_ms
-    recon_train, recon_test = nlb_train(split, "recon_data"), split.test["recon_data"]
-    sm_train = gaussian_smooth(recon_train[:, :n_obs, :n_in], sd)
-    sm_test = gaussian_smooth(recon_test[:, :n_obs, :n_in], sd)
+    recon_train = nlb_train(split, "recon_data")
+    held_in = slice(0, n_in)
+    sm_train = np.concatenate([smoothed_window(split, p, sd_ms, held_in)
+                               for p in ("train", "valid")])
+    sm_test = smoothed_window(split, "test", sd_ms, held_in)
     x_train = sm_train.reshape(-1, n_in)
     y_train = recon_train[:, :n_obs, n_in:].reshape(-1, recon_train.shape[2] - n_in)
     heldout_train, heldout_test = [], []

@@ -12,7 +12,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from neurodyn.eval.nlb import gaussian_smooth
+from neurodyn.autolfads.pipeline import trained_generations
+from neurodyn.eval.nlb import smooth_and_cut
 
 LOG_HPS = ("lr_init", "kl_ic_scale", "kl_co_scale", "l2_gen_scale", "l2_con_scale")
 
@@ -29,7 +30,7 @@ def pbt_figure(population: Mapping[str, Any], metric: str, hp_names: Sequence[st
                title: str) -> Figure:
     """Every member's hyperparameters and smoothed validation cost over epochs; a dotted
     line marks a clone (jump from the winner's last value)."""
-    gens = population["generations"]
+    gens = trained_generations(population["generations"])  # no-op copies are not drawn
     n_panels = len(hp_names) + 1
     cols = 4
     rows = -(-n_panels // cols)
@@ -99,8 +100,9 @@ def rates_figure(lfads: xr.Dataset, smoothing: xr.Dataset, n_neurons: int,
     conds = sorted(np.unique(cond))[:n_conditions]
     neurons = example_neurons(lfads, n_neurons)
     t = float(lfads.attrs.get("t_start_ms", 0.0)) + np.arange(lfads.sizes["time"]) * bin_s * 1000
-    psth_spk = gaussian_smooth(lfads["spikes"].values, float(lfads.attrs["psth_sd_ms"])
-                               / float(lfads.attrs["bin_ms"]))
+    spikes = lfads["spikes"].values
+    psth_spk = smooth_and_cut(spikes, float(lfads.attrs["psth_sd_ms"])
+                              / float(lfads.attrs["bin_ms"]), 0, spikes.shape[1])
     fig, axes = plt.subplots(3, len(neurons), figsize=(2.8 * len(neurons), 6.6),
                              squeeze=False, sharex=True)
     colors = plt.get_cmap("tab10")

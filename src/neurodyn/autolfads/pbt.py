@@ -9,7 +9,11 @@ multiplicative explore, synchronous generations, burn-in before the first exploi
 * **Explore**: only clones explore. Each searched hyperparameter is multiplied by ``1 + p``,
   ``p = ±U(0.002·w, w)`` (sign 50/50; ``w`` = its ``explore_weight``), redrawn up to 100
   times until it is inside its bounds, then clipped (as in lfads-torch's BinaryTournamentPBT).
+  The bounds are the sampling range, or ``[0, inf)`` for a hyperparameter without enforced
+  limits (the JOSS run's KL and L2 weights, as autolfads-tf2), which can leave the range.
 * **Burn-in**: no tournament after generations ``< burn_in_generations``.
+* **Length**: a fixed number of generations, or autolfads-tf2's improvement-ratio rule
+  (:func:`stop_by_improvement`, up to a maximum number of generations).
 
 All randomness comes from a generator seeded by (seed, generation), so a selection is
 reproducible from its inputs.
@@ -66,7 +70,8 @@ def explore(hps: Mapping[str, float], space: SearchSpace,
             new = value * (1 + step if rng.random() < 0.5 else 1 - step)
             if p.contains(new):
                 break
-        out[p.name] = float(min(max(new, p.low), p.high))
+        lo, hi = p.bounds
+        out[p.name] = float(min(max(new, lo), hi))
     return out
 
 
@@ -112,3 +117,34 @@ def select(scores: Sequence[float], hps: Sequence[Mapping[str, float]], space: S
         new = explore(hps[src], space, rng) if src != m else dict(hps[m])
         choices.append(Choice(m, src, {k: float(v) for k, v in new.items()}, reason))
     return choices
+
+
+def best_score(scores: Sequence[float]) -> float:
+    """The generation's best (lowest) finite score; NaN when every member failed."""
+    finite = [float(s) for s in scores if math.isfinite(s)]
+    return min(finite) if finite else math.nan
+
+
+def improvement_ratio(best_scores: Sequence[float], patience: int) -> float | None:
+    """Relative improvement of the generation-best score over the last ``patience``
+    generations (lower is better): ``(first − min) / mean(|·|)`` of that window, as
+    autolfads-tf2's ``MultiStrategyPBT`` computes its "percent improvement" (a fraction).
+    None until ``patience`` generations are done."""
+    if patience < 1:
+        raise ValueError(f"patience must be >= 1, not {patience}")
+    window = [float(s) for s in best_scores[-patience:]]
+    if len(window) < patience:
+        return None
+    if not all(math.isfinite(s) for s in window):
+        return math.inf  # a generation without a finite score: keep going
+    scale = float(np.mean(np.abs(window)))
+    return (window[0] - min(window)) / scale if scale > 0 else 0.0
+
+
+def stop_by_improvement(best_scores: Sequence[float], patience: int,
+                        min_improvement: float) -> bool:
+    """Stop PBT after the generation whose best score is the last of ``best_scores``: the
+    last ``patience`` generation-best scores improved by at most ``min_improvement``
+    (autolfads-tf2: patience 4, 0.0005, at most 50 generations)."""
+    ratio = improvement_ratio(best_scores, patience)
+    return ratio is not None and ratio <= min_improvement

@@ -45,21 +45,57 @@ def lineage(population: Sequence[Sequence[Mapping[str, Any]]], member: int) -> l
     return chain
 
 
+def trained_generations(population: Sequence[Sequence[Mapping[str, Any]]]
+                        ) -> list[Sequence[Mapping[str, Any]]]:
+    """The generations that trained (before the no-op copies that follow an early stop)."""
+    out = []
+    for gen in population:
+        if gen and all(r.get("reason") == "stopped" for r in gen):
+            break
+        out.append(gen)
+    return out
+
+
+def pad_stopped(population: list[list[dict[str, Any]]],
+                generations: int) -> list[list[dict[str, Any]]]:
+    """After an early stop, fill the planned generations with no-op copies of the last
+    trained one (each member keeps its record and state; ``reason: "stopped"``), as the
+    Snakemake backend's no-op member jobs write them."""
+    last = len(population) - 1
+    out = list(population)
+    while len(out) < generations:
+        out.append([{**{k: v for k, v in r.items() if k != "history"}, "generation": len(out),
+                     "parent": r["member"], "reason": "stopped", "start": "parent",
+                     "history": [], "stopped_after": last} for r in population[last]])
+    return out
+
+
 def unreplaced_failures(population: Sequence[Sequence[Mapping[str, Any]]]) -> int:
-    """Failed member-generations that the next generation did not replace by a clone of
-    another member (the selection must replace every failed member)."""
+    """Failed member-generations not replaced by a clone of a healthy member: the next
+    generation's record of that member is missing, continues the member itself, or clones a
+    member that failed too; a failure in the final generation counts (nothing replaces it,
+    the run ends with a failed member). No-op generations after an early stop are not
+    counted."""
+    population = trained_generations(population)
     count = 0
-    for gen, nxt in zip(population[:-1], population[1:], strict=False):
-        by_member = {int(r["member"]): r for r in nxt}
+    for g, gen in enumerate(population):
+        nxt = population[g + 1] if g + 1 < len(population) else None
+        status = {int(r["member"]): r.get("status") for r in gen}
+        by_member = {} if nxt is None else {int(r["member"]): r for r in nxt}
         for r in gen:
+            if r.get("status") == "ok":
+                continue
             m = int(r["member"])
-            if r["status"] != "ok" and (m not in by_member or by_member[m]["parent"] in (None, m)):
+            parent = by_member[m].get("parent") if m in by_member else None
+            if parent is None or int(parent) == m or status.get(int(parent)) != "ok":
                 count += 1
     return count
 
 
 def summarise(population: list[list[dict[str, Any]]]) -> dict[str, Any]:
-    """Best member of the last generation, its lineage and the generation-0 comparison."""
+    """Best member of the last generation, its lineage and the generation-0 comparison (and,
+    after an early stop, the last trained generation)."""
+    trained = trained_generations(population)
     last = population[-1]
     scores = [score_of(r) for r in last]
     finite = [s for s in scores if math.isfinite(s)]
@@ -71,9 +107,11 @@ def summarise(population: list[list[dict[str, Any]]]) -> dict[str, Any]:
     return {"best_member": best, "best_score": scores[best], "lineage": chain,
             "lineage_gen0_score": gen0[chain[0]], "own_gen0_score": gen0[best],
             "best_gen0_score": float(np.nanmin(gen0)),
-            "failed_members": sum(r["status"] != "ok" for gen in population for r in gen),
+            "failed_members": sum(r["status"] != "ok" for gen in trained for r in gen),
             "unreplaced_failures": unreplaced_failures(population),
-            "member_generations": sum(len(gen) for gen in population)}
+            "member_generations": sum(len(gen) for gen in population),
+            "generations_trained": len(trained),
+            "stopped_early": len(trained) < len(population)}
 
 
 def collect_snakemake(chunk_jsons: Sequence[str], schedule: Schedule, root: str,

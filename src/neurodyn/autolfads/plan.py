@@ -2,7 +2,10 @@
 
 Population × generations are known up front, so the whole DAG is planned by ``snakemake -n``:
 member jobs of generation g+1 depend on the selection file of generation g, which names each
-member's parent and hyperparameters.
+member's parent and hyperparameters. With ``pbt.stopping: improvement`` (autolfads-tf2's
+rule, see :func:`neurodyn.autolfads.pbt.stop_by_improvement`) ``generations`` is the maximum;
+after an early stop the remaining planned generations are no-ops that copy the last trained
+one (the DAG cannot shrink at run time).
 """
 
 from __future__ import annotations
@@ -20,13 +23,21 @@ class Schedule:
     epochs_per_generation: int  # every later generation
     burn_in_generations: int  # no tournament after generations < this
     members_per_job: int
+    stopping: str = "fixed"  # "fixed" | "improvement" (generations = the maximum)
+    patience: int = 4  # generations whose best scores the improvement rule compares
+    min_improvement: float = 5e-4  # stop when the relative improvement is at most this
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Schedule:
         p = cfg["pbt"]
+        stopping = str(p.get("stopping", "fixed"))
+        if stopping not in ("fixed", "improvement"):
+            raise ValueError(f"autolfads.pbt.stopping must be fixed or improvement, not "
+                             f"{stopping!r}")
         return cls(int(p["population"]), int(p["generations"]),
                    int(p["first_generation_epochs"]), int(p["epochs_per_generation"]),
-                   int(p["burn_in_generations"]), int(p["members_per_job"]))
+                   int(p["burn_in_generations"]), int(p["members_per_job"]), stopping,
+                   int(p.get("patience", 4)), float(p.get("min_improvement", 5e-4)))
 
     @property
     def n_chunks(self) -> int:

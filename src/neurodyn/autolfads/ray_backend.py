@@ -1,19 +1,28 @@
-"""The Ray Tune PBT backend: the same LFADS member training, search space and selection rule
-as the Snakemake-native backend, driven by Ray Tune's ``PopulationBasedTraining`` scheduler.
+"""The Ray Tune PBT backend: the same LFADS member training, search space, selection rule
+and stopping rule as the Snakemake-native backend, run as one Tune experiment.
 
-* One Tune trial per member; one ``tune.report`` (with a checkpoint) per generation, so
-  ``training_iteration`` counts generations; ``synch=True`` makes generations synchronous.
-* :class:`TournamentPBT` keeps Tune's scheduler machinery (pausing, checkpoint hand-over,
-  restarting a clone from the winner's checkpoint with a new config) and replaces Tune's
-  quantile/perturbation rule by :func:`neurodyn.autolfads.pbt.select`: binary tournament, bounded
-  multiplicative explore, burn-in, non-finite scores cloned. Its seeding is the Snakemake
-  backend's, so both backends run the same population.
+* One Tune trial per member; one ``tune.report`` per generation (a small Tune checkpoint
+  that only says which generation the trial finished).
+* :class:`TournamentScheduler` is built on Tune's public ``FIFOScheduler`` interface only
+  (``on_trial_result`` / ``choose_trial_to_run``, no private Tune method): a member that
+  finished generation g is paused (``PAUSE``) until every member did; the last one's result
+  runs :func:`neurodyn.autolfads.pbt.select` and writes the plan of generation g+1
+  (``plans/gen{g+1}.json``: each member's parent, the parent's checkpoint file and the HPs),
+  then paused members are resumed (``choose_trial_to_run``) and each trial reads its plan
+  and starts from its parent's checkpoint itself. Tune never copies model state; members
+  exchange neurodyn checkpoint files (read with ``weights_only=True``) on the shared
+  filesystem. Seeds are the Snakemake backend's, so both backends run the same population.
+* :class:`GenerationStopper` (Tune's public ``Stopper``): a trial ends after the last
+  generation; with ``pbt.stopping: improvement`` the whole experiment stops (``stop_all``)
+  once a generation completes and the improvement-ratio rule fires.
+* A killed job resumes: member fits are keyed under ``workdir`` (finished ones are reused,
+  an interrupted one resumes from its ``last.ckpt``) and plans are deterministic, so a rerun
+  passes through the finished generations without training and continues from the last.
 * Local Ray by default (``num_cpus``, no dashboard), or an existing cluster (``address``; the
   storage folder must then be on a shared filesystem and neurodyn installed on the nodes).
 
 Ray (``ray[tune]``, optional extra ``neurodyn[ray]``) is imported only here. Tune's own
-checkpoint and result bookkeeping uses its internals (incl. pickle) on files it writes itself;
-model checkpoints are neurodyn's, read with ``weights_only=True``.
+checkpoint and result bookkeeping uses its internals on files it writes itself.
 """
 
 from __future__ import annotations
@@ -23,79 +32,140 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ray import tune
 from ray.tune.experiment import Trial
-from ray.tune.schedulers import PopulationBasedTraining
+from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from neurodyn.autolfads.member import MEMBER_CKPT
-from neurodyn.autolfads.pbt import initial_hps, select
+from neurodyn.autolfads.pbt import best_score, initial_hps, select, stop_by_improvement
+from neurodyn.autolfads.pipeline import pad_stopped
 from neurodyn.autolfads.plan import Schedule, member_seed
 from neurodyn.autolfads.space import SearchSpace
 from neurodyn.io.atomic import write_json
 
 SCORE = "score"
+PLAN_WAIT_S = 24 * 3600.0  # a resumed trial waits at most this long for its plan
 
 
-class TournamentPBT(PopulationBasedTraining):
-    """Tune's synchronous PBT with the shared selection rule (see module docstring)."""
+def member_ckpt_path(workdir: str | Path, record: Mapping[str, Any]) -> Path:
+    """The checkpoint a member's generation hands on (its keyed fit folder)."""
+    return (Path(workdir) / f"gen{int(record['generation'])}" / str(record["fit_id"])
+            / str(record["fit_key"]) / MEMBER_CKPT)
 
-    def __init__(self, space: SearchSpace, burn_in_generations: int, seed: int) -> None:
-        # burn_in_period 0: every generation is a sync point and select() itself skips the
-        # tournament during burn-in (but still replaces failed members, as the Snakemake
-        # backend does).
-        super().__init__(time_attr="training_iteration", metric=SCORE, mode="min",
-                         perturbation_interval=1, burn_in_period=0,
-                         hyperparam_mutations={}, custom_explore_fn=lambda c: c,
-                         quantile_fraction=0.5, resample_probability=0.0, synch=True,
-                         log_config=False)
-        self.space, self.burn_in_generations, self.seed = space, burn_in_generations, seed
-        self._plan: dict[Trial, tuple[Trial, dict[str, float]]] = {}
+
+class GenerationStopper(tune.Stopper):
+    """Ends a trial after the last generation; with the improvement-ratio rule, ends the
+    experiment (``stop_all``) after the generation where it fires (``stopped_after``).
+    Calling it twice with the same result changes nothing."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+        self.scores: dict[int, dict[str, float]] = {}
+        self.best: list[float] = []
+        self.stopped_after: int | None = None
+
+    def __call__(self, trial_id: str, result: dict) -> bool:
+        if "generation" not in result:
+            return False
+        g = int(result["generation"])
+        if self.stopped_after is None:
+            self.scores.setdefault(g, {})[trial_id] = float(result.get(SCORE, math.nan))
+            while (self.stopped_after is None and len(self.scores.get(len(self.best), {}))
+                   >= self.schedule.population):
+                self.best.append(best_score(list(self.scores[len(self.best)].values())))
+                if self.schedule.stopping == "improvement" and stop_by_improvement(
+                        self.best, self.schedule.patience, self.schedule.min_improvement):
+                    self.stopped_after = len(self.best) - 1
+        return g >= self.schedule.generations - 1
+
+    def stop_all(self) -> bool:
+        return self.stopped_after is not None
+
+
+class TournamentScheduler(FIFOScheduler):
+    """Synchronous generations with the shared selection rule, on Tune's public scheduler
+    interface (see module docstring). ``plan_dir`` must be readable by every trial."""
+
+    def __init__(self, space: SearchSpace, schedule: Schedule, seed: int, plan_dir: str | Path,
+                 workdir: str | Path, stopper: GenerationStopper) -> None:
+        super().__init__()
+        self.space, self.schedule, self.seed = space, schedule, seed
+        self.plan_dir, self.workdir, self.stopper = Path(plan_dir), Path(workdir), stopper
+        self.results: dict[int, dict[int, dict[str, Any]]] = {}
+        self.finished: dict[str, int] = {}  # trial id -> last generation it reported
         self.selections: list[dict[str, Any]] = []
 
-    def _quantiles(self) -> tuple[list[Trial], list[Trial]]:
-        trials = [t for t in self._trial_state if not t.is_finished()]
-        trials.sort(key=lambda t: int(t.config["member"]))
-        results = [self._trial_state[t].last_result or {} for t in trials]
-        if len(trials) <= 1 or any("generation" not in r for r in results):
-            return [], []
-        generation = int(results[0]["generation"])
-        scores = [float(r.get(SCORE, math.nan)) for r in results]
-        hps = [{k: float(t.config[k]) for k in self.space.names} for t in trials]
-        choices = select([s if math.isfinite(s) else math.nan for s in scores], hps,
-                         self.space, generation, self.burn_in_generations, self.seed)
-        self._plan = {trials[c.member]: (trials[c.parent], c.hps) for c in choices if c.cloned}
-        self.selections.append({"generation": generation + 1,
-                                "members": [c.to_json() for c in choices]})
-        lower = list(self._plan)
-        upper = sorted({p for p, _ in self._plan.values()}, key=trials.index)
-        return lower, upper
+    def plan_path(self, generation: int) -> Path:
+        return self.plan_dir / f"gen{generation}.json"
 
-    def _exploit(self, tune_controller: Any, trial: Trial, trial_to_clone: Trial) -> None:
-        from ray.tune.schedulers.pbt import _FutureTrainingResult
+    def on_trial_result(self, tune_controller: Any, trial: Trial, result: dict) -> str:
+        if "generation" not in result:
+            return TrialScheduler.CONTINUE
+        g, member = int(result["generation"]), int(trial.config["member"])
+        self.stopper(trial.trial_id, result)  # idempotent: the controller calls it too
+        self.finished[trial.trial_id] = g
+        self.results.setdefault(g, {})[member] = json.loads(result["record"])
+        if len(self.results[g]) < self.schedule.population:
+            return TrialScheduler.PAUSE  # wait for the rest of the generation
+        if self.stopper.stopped_after is not None or g + 1 >= self.schedule.generations:
+            return TrialScheduler.PAUSE  # the stopper ends the experiment
+        self.write_plan(g)
+        return TrialScheduler.CONTINUE
 
-        parent, _ = self._plan[trial]  # the tournament winner, not Tune's random pick
-        state = self._trial_state[parent]
-        if isinstance(state.last_checkpoint, _FutureTrainingResult):
-            resolved = state.last_checkpoint.resolve()
-            if resolved:
-                state.last_result, state.last_checkpoint = resolved.metrics, resolved.checkpoint
-        super()._exploit(tune_controller, trial, parent)
+    def write_plan(self, g: int) -> dict[str, Any]:
+        """Select after generation ``g`` and write the plan of generation g+1."""
+        records = [self.results[g][m] for m in range(self.schedule.population)]
+        scores = [math.nan if r["score"] is None else float(r["score"]) for r in records]
+        choices = select(scores, [r["hps"] for r in records], self.space, g,
+                         self.schedule.burn_in_generations, self.seed)
+        members = [{**c.to_json(), "parent_ckpt": str(member_ckpt_path(self.workdir,
+                                                                        records[c.parent]))}
+                   for c in choices]
+        plan = {"generation": g + 1, "members": members}
+        self.selections.append({"generation": g + 1, "members": [c.to_json() for c in choices]})
+        write_json(self.plan_path(g + 1), plan)
+        return plan
 
-    def _get_new_config(self, trial: Trial, trial_to_clone: Trial) -> tuple[dict, dict]:
-        _, hps = self._plan[trial]
-        return {**trial_to_clone.config, **hps, "member": trial.config["member"]}, {}
+    def choose_trial_to_run(self, tune_controller: Any) -> Trial | None:
+        """New trials first; a paused trial once the plan of its next generation exists."""
+        trials = tune_controller.get_trials()
+        for trial in trials:
+            if trial.status == Trial.PENDING:
+                return trial
+        for trial in trials:
+            if trial.status == Trial.PAUSED and self.plan_path(
+                    self.finished.get(trial.trial_id, -1) + 1).exists():
+                return trial
+        return None
+
+    def debug_string(self) -> str:
+        done = max(self.results, default=-1)
+        return f"AutoLFADS PBT: generation {done + 1}/{self.schedule.generations}"
+
+
+def wait_for_plan(path: Path, timeout_s: float = PLAN_WAIT_S) -> dict[str, Any]:
+    """The plan file of the trial's next generation (written by the scheduler)."""
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no PBT plan {path} after {timeout_s:g} s")
+        time.sleep(0.5)
+    return json.loads(path.read_text())
 
 
 def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str, Any],
-                     seed: int, storage: str, workdir: str, train_cfg: Mapping[str, Any],
-                     code: str) -> None:
-    """One Tune trial = one PBT member; one report per generation. Each generation trains
-    through :func:`neurodyn.autolfads.member.train_members` as a keyed fit under
-    ``workdir/gen{g}`` (reused by a rerun with the same key, resumed after a kill)."""
+                     seed: int, plan_dir: str, records_dir: str, workdir: str,
+                     train_cfg: Mapping[str, Any], code: str) -> None:
+    """One Tune trial = one PBT member; one report per generation. Generation 0 starts from
+    the trial's config; every later one from its plan (parent checkpoint and HPs). Each
+    generation trains through :func:`neurodyn.autolfads.member.train_members` as a keyed
+    fit under ``workdir/gen{g}`` (reused by a rerun with the same key, resumed after a
+    kill)."""
     import torch
 
     from neurodyn.autolfads.member import MemberTask, member_runner, train_members
@@ -109,38 +179,38 @@ def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str
     settings = TrainSettings.from_config(train_cfg, gpus=int(cfg["ray"]["gpus_per_trial"] > 0))
     schedule = Schedule.from_config(cfg)
     member = int(config["member"])
-    hps = {k: float(config[k]) for k in cfg["search_space"]}
     split = load_split(data_path, cfg)
-    generation, parent, parent_ckpt = 0, None, None
+    generation = 0
     start = tune.get_checkpoint()
-    if start is not None:
+    if start is not None:  # resumed after a pause: continue after the reported generation
         with start.as_directory() as d:
-            meta = json.loads((Path(d) / "meta.json").read_text())
-            local = Path(storage) / "handover" / f"member{member}" / \
-                f"from_gen{meta['generation']}.ckpt"
-            local.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(Path(d) / "member.ckpt", local)
-        generation, parent, parent_ckpt = meta["generation"] + 1, meta["member"], str(local)
+            generation = int(json.loads((Path(d) / "meta.json").read_text())["generation"]) + 1
     while generation < schedule.generations:
+        if generation == 0:
+            hps = {k: float(config[k]) for k in cfg["search_space"]}
+            parent, parent_ckpt, reason = None, None, "init"
+        else:
+            plan = wait_for_plan(Path(plan_dir) / f"gen{generation}.json")
+            entry = next(e for e in plan["members"] if int(e["member"]) == member)
+            hps = {k: float(v) for k, v in entry["hps"].items()}
+            parent, parent_ckpt = int(entry["parent"]), str(entry["parent_ckpt"])
+            reason = str(entry["reason"])
         task = MemberTask(member=member, generation=generation, hps=hps,
                           seed=member_seed(seed, member, generation),
                           target_epochs=schedule.target_epochs(generation), parent=parent,
                           parent_ckpt=parent_ckpt)
         runner = member_runner(Path(workdir) / f"gen{generation}", cfg, settings, code,
                                data_path, label=f"ray member {member} gen {generation}")
-        [(record, ckpt)] = train_members(runner, [task], split.train, split.valid, cfg,
-                                         settings)
-        record = {**record, "reason": "ray"}
-        write_json(Path(storage) / "records" / f"gen{generation}_member{member}.json", record)
+        [(record, _)] = train_members(runner, [task], split.train, split.valid, cfg, settings)
+        record = {**record, "reason": reason}
+        write_json(Path(records_dir) / f"gen{generation}_member{member}.json", record)
         with tempfile.TemporaryDirectory() as d:
-            shutil.copyfile(ckpt, Path(d) / "member.ckpt")
             (Path(d) / "meta.json").write_text(json.dumps({"generation": generation,
                                                            "member": member}))
             score = record["score"] if record["score"] is not None else math.inf
             tune.report({SCORE: score, "generation": generation,
                          "record": json.dumps(record)},
                         checkpoint=tune.Checkpoint.from_directory(d))
-        parent, parent_ckpt = member, str(ckpt)
         generation += 1
 
 
@@ -157,10 +227,10 @@ def check_gpus(cfg: Mapping[str, Any], train_cfg: Mapping[str, Any]) -> None:
 def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed: int,
                 storage: str, workdir: str, train_cfg: Mapping[str, Any], code: str
                 ) -> tuple[list[list[dict[str, Any]]], Path, list[dict[str, Any]]]:
-    """Run the population under Tune; return every (generation × member) record, the path of
-    the best final member's checkpoint and Tune's selections. ``storage`` (Tune's own files)
-    starts over every run; member fits live under ``workdir`` (keyed, reused when unchanged).
-    """
+    """Run the population under Tune; return every (generation × member) record (no-op
+    copies after an early stop), the path of the best final member's checkpoint and the
+    selections. ``storage`` (Tune's files, plans, records) starts over every run; member fits
+    live under ``workdir`` (keyed: reused when unchanged, resumed when interrupted)."""
     import ray
 
     check_gpus(cfg, train_cfg)
@@ -184,26 +254,30 @@ def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed
         for name in space.names:
             param_space[name] = tune.sample_from(
                 lambda config, n=name: init[int(config["member"])][n])
-        scheduler = TournamentPBT(space, schedule.burn_in_generations, seed)
+        work = Path(workdir).resolve()
+        plans, records = storage_path / "plans", storage_path / "records"
+        stopper = GenerationStopper(schedule)
+        scheduler = TournamentScheduler(space, schedule, seed, plans, work, stopper)
         trainable = tune.with_resources(
             tune.with_parameters(member_trainable, data_path=str(Path(data_path).resolve()),
-                                 cfg=dict(cfg), seed=seed, storage=str(storage_path),
-                                 workdir=str(Path(workdir).resolve()),
+                                 cfg=dict(cfg), seed=seed, plan_dir=str(plans),
+                                 records_dir=str(records), workdir=str(work),
                                  train_cfg=dict(train_cfg), code=code),
             {"cpu": rcfg["cpus_per_trial"], "gpu": rcfg["gpus_per_trial"]})
         tuner = tune.Tuner(
             trainable, param_space=param_space,
             tune_config=tune.TuneConfig(scheduler=scheduler, num_samples=1, reuse_actors=True),
             run_config=tune.RunConfig(name="pbt", storage_path=str(storage_path), verbose=0,
-                                      stop={"training_iteration": schedule.generations},
+                                      stop=stopper,
                                       failure_config=tune.FailureConfig(max_failures=2)))
         grid = tuner.fit()
         errors = [str(r.error) for r in grid if r.error is not None]
         if errors:
             raise RuntimeError("Ray Tune trials failed: " + "; ".join(errors))
-        records = storage_path / "records"
         population: list[list[dict[str, Any]]] = []
-        for g in range(schedule.generations):
+        trained = (schedule.generations if stopper.stopped_after is None
+                   else stopper.stopped_after + 1)
+        for g in range(trained):
             gen = []
             for m in range(schedule.population):
                 path = records / f"gen{g}_member{m}.json"
@@ -215,8 +289,8 @@ def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed
         final = population[-1]
         best = min(range(len(final)), key=lambda m: final[m]["score"]
                    if final[m]["score"] is not None else math.inf)
-        best_ckpt = Path(workdir) / f"gen{schedule.generations - 1}" / final[best]["fit_id"] / \
-            final[best]["fit_key"] / MEMBER_CKPT
-        return population, best_ckpt, scheduler.selections
+        best_ckpt = member_ckpt_path(work, final[best])
+        return (pad_stopped(population, schedule.generations), best_ckpt,
+                scheduler.selections[:trained - 1])
     finally:
         ray.shutdown()

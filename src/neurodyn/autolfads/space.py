@@ -1,10 +1,18 @@
 """The PBT search space shared by both backends (Snakemake-native and Ray Tune).
 
-Ranges come from Keshtkaran & Pandarinath 2019 (Table 1), whose KL and L2 weights multiply a
-reconstruction NLL *summed* over time × neurons of a trial. Our LFADS loss averages the NLL
-over elements, so those weights are divided by the number of reconstructed elements per trial
-(``per_element: true`` in the config); everything else is used as given. The keep ratio of
-coordinated dropout (0.3–0.99, init 0.5) is expressed as ``cd_rate = 1 − keep``.
+Two sets of ranges are configured (``autolfads.search_space``):
+
+* Keshtkaran & Pandarinath 2019 (Table 1; the embedded default), whose KL and L2 weights
+  multiply a reconstruction NLL *summed* over time × neurons of a trial. Our LFADS loss
+  averages the NLL over elements, so those weights are divided by the number of reconstructed
+  elements per trial (``per_element: true``). The keep ratio of coordinated dropout
+  (0.3–0.99, init 0.5) is expressed as ``cd_rate = 1 − keep``.
+* The JOSS run (autolfads-tf2 / autolfads-deploy MC_Maze; ``config/paper.yaml``), already in
+  mean-NLL units (lfads-tf2's ``NLL_MEAN``), used as given.
+
+``low``/``high`` are the sampling range of generation 0. With ``enforce_limits: false`` (the
+JOSS run's KL and L2 weights) PBT may explore past them (any positive value), as
+autolfads-tf2's ``HyperParam(enforce_limits=False)``; otherwise exploration stays inside.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ class HParam:
     log: bool
     explore_weight: float
     init: float | None = None  # the same start value for every member; None = sampled
+    enforce_limits: bool = True  # False: exploration may leave [low, high] (stays > 0)
 
     def sample(self, rng: np.random.Generator) -> float:
         if self.init is not None:
@@ -37,8 +46,15 @@ class HParam:
             return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
         return float(rng.uniform(self.low, self.high))
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Where exploration may take the value: ``[low, high]`` or, without enforced
+        limits, ``[0, inf)``."""
+        return (self.low, self.high) if self.enforce_limits else (0.0, math.inf)
+
     def contains(self, value: float) -> bool:
-        return self.low <= value <= self.high
+        lo, hi = self.bounds
+        return lo <= value <= hi
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,7 @@ class SearchSpace:
 def search_space(cfg: Mapping[str, Mapping[str, Any]], elements_per_trial: int,
                  source: str = "config autolfads.search_space") -> SearchSpace:
     """Build the search space from config entries ``name: {low, high, log, explore_weight,
-    init?, per_element?}`` given in the paper's units."""
+    init?, per_element?, enforce_limits?}`` given in the paper's units."""
     if elements_per_trial <= 0:
         raise InputError(source, "elements_per_trial", "must be positive")
     params = []
@@ -85,5 +101,6 @@ def search_space(cfg: Mapping[str, Mapping[str, Any]], elements_per_trial: int,
         if init is not None and not low <= init <= high:
             raise InputError(source, f"{name}.init", f"{init} is outside [{low}, {high}]")
         params.append(HParam(name, low, high, bool(spec["log"]),
-                             float(spec["explore_weight"]), init))
+                             float(spec["explore_weight"]), init,
+                             bool(spec.get("enforce_limits", True))))
     return SearchSpace(tuple(params), int(elements_per_trial))

@@ -198,6 +198,25 @@ def gaussian_smooth(spikes: np.ndarray, sd_bins: float) -> np.ndarray:
     return out
 
 
+def smooth_and_cut(spikes: np.ndarray, sd_bins: float, start: int, stop: int) -> np.ndarray:
+    """NLB smooths the continuous recording, then cuts the trial windows. Here: smooth each
+    stored trial (``trial × time × neuron``: any pre-window context, the observed window and
+    the forward window) with NLB's kernel, then return bins ``start:stop``. Bins whose kernel
+    reaches past the stored data are normalised by the kernel mass on stored bins (as
+    nlb_tools does around missing samples with ``ignore_nans``) instead of being dimmed by
+    zero padding; where the stored data cover the kernel this equals smoothing the
+    recording."""
+    from scipy.signal import convolve
+
+    spikes = np.asarray(spikes, dtype=float)
+    if not 0 <= start < stop <= spikes.shape[1]:
+        raise ValueError(f"window {start}:{stop} outside the {spikes.shape[1]} stored bins")
+    kernel = gaussian_kernel(sd_bins)[None, :, None]
+    smoothed = convolve(spikes, kernel, mode="same")
+    mass = convolve(np.ones((1, spikes.shape[1], 1)), kernel, mode="same")
+    return (smoothed / mass)[:, start:stop]
+
+
 def condition_psth(smoothed: np.ndarray, conditions: np.ndarray,
                    order: Sequence[int] | None = None) -> tuple[np.ndarray, list[int]]:
     """Mean smoothed activity per condition (``condition × time × neuron``) over all given
