@@ -1,4 +1,6 @@
 # Keshtkaran & Pandarinath 2019: LFADS with coordinated dropout (CD) and sample validation (SV).
+# Findings L1-L5 (rule lfads_findings) open the report section: subcategory "findings" sorts
+# first (case-insensitively) among this category's subcategories; keep the others after it.
 # Fan-out from config (no checkpoints): search jobs (arm x model index, grouped) and
 # dataset-size jobs (fraction x draw x {fixed, hpo_k}, grouped). Targets: lfads_targets().
 # Training rules run every model as a fit of the shared runner (neurodyn.train.runner): its
@@ -140,21 +142,21 @@ rule lfads_datasize_report:
             "results/lfads/figures/fig5_dataset_size.png",
             caption="../workflow/report/lfads_fig5.rst",
             category="Keshtkaran & Pandarinath 2019",
-            subcategory="dataset size (reaching)",
+            subcategory="velocity decoding vs dataset size (reaching)",
             labels={"figure": "Fig. 5 decoding vs dataset size"},
         ),
         fig5b=report(
             "results/lfads/figures/fig5b_improvement.png",
             caption="../workflow/report/lfads_fig5b.rst",
             category="Keshtkaran & Pandarinath 2019",
-            subcategory="dataset size (reaching)",
+            subcategory="velocity decoding vs dataset size (reaching)",
             labels={"figure": "Fig. 5b HP optimisation over fixed HPs"},
         ),
         table=report(
             "results/lfads/tables/datasize_r2.csv",
             caption="../workflow/report/lfads_datasize_table.rst",
             category="Keshtkaran & Pandarinath 2019",
-            subcategory="dataset size (reaching)",
+            subcategory="velocity decoding vs dataset size (reaching)",
             labels={"table": "decoding R² vs dataset size"},
         ),
         table_md="results/lfads/tables/datasize_r2.md",
@@ -169,3 +171,27 @@ rule lfads_datasize_report:
         "../envs/data.yaml"
     script:
         "../workflow/scripts/lfads_datasize_report.py"
+
+
+rule lfads_findings:
+    input:
+        unpack(lfads_findings_inputs),
+    output:
+        findings=report(
+            "results/lfads/findings.csv",
+            caption="../workflow/report/lfads_findings.rst",
+            category="Keshtkaran & Pandarinath 2019",
+            subcategory="findings",
+            labels={"table": "findings L1-L5"},
+        ),
+        findings_md="results/lfads/findings.md",
+        findings_prov="results/lfads/findings.provenance.json",
+    params:
+        lfads=LFADS,
+        code=LFADS_CODE,
+    log:
+        "logs/lfads/findings.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/lfads_findings.py"

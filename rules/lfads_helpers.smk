@@ -47,11 +47,24 @@ def lfads_job_files(experiment):
                   job=range(len(lfads_jobs(experiment))))
 
 
+def lfads_findings_inputs(wildcards):
+    """Inputs of the findings table: search jobs, linear-AE summary and, when the
+    dataset-size experiment is on, its jobs and table (L5 is inconclusive without them)."""
+    out = {"search": lfads_job_files("search"),
+           "linear": "results/lfads/linear_ae/summary.json", "datasize": []}
+    if LFADS["dataset_size"]["enabled"]:
+        out.update(datasize=lfads_job_files("datasize"),
+                   datasize_table="results/lfads/tables/datasize_r2.csv")
+    return out
+
+
 def lfads_targets():
     """Final outputs of this study in the main job."""
     if not LFADS:
         return []
     out = [
+        "results/lfads/findings.csv",
+        "results/lfads/findings.md",
         "results/lfads/figures/fig3_linear_ae.png",
         "results/lfads/linear_ae/summary.json",
         "results/lfads/figures/fig1b_standard_validation.png",

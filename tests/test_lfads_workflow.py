@@ -29,5 +29,13 @@ def test_lfads_tiny_run_writes_every_figure_and_table(tmp_path):
     assert (out / "tables/search_r2.provenance.json").exists()
     summary = json.loads((out / "linear_ae/summary.json").read_text())
     assert summary["source"] == "synthetic"
+    # the findings table: one row per claim; 3 models per search arm cannot decide L1-L3
+    findings = pd.read_csv(out / "findings.csv")
+    assert findings["claim"].tolist() == ["L1", "L2", "L3", "L4", "L5"]
+    assert (findings["verdict"][:3] == "inconclusive").all()
+    assert findings["reason"][:3].str.contains("need 30").all()
+    assert (findings["verdict"] != "inconclusive").sum() <= 1  # L4 may decide
+    assert "SYNTHETIC" in (out / "findings.md").read_text()
+    assert (out / "findings.provenance.json").exists()
     again = run_snakemake(repo, "-n", "lfads_all", *CONFIGS)
     assert "Nothing to be done" in again.stdout + again.stderr
