@@ -242,10 +242,23 @@ rule autolfads_tables:
         ),
         sanity_md=f"{AUTOLFADS_ROOT}/tables/sanity.md",
         sanity_prov=f"{AUTOLFADS_ROOT}/tables/sanity.provenance.json",
+        # claims A1-A3 (neurodyn.autolfads.findings); "findings" sorts first in the category
+        findings=report(
+            f"{AUTOLFADS_ROOT}/findings.csv",
+            caption="../workflow/report/autolfads_findings.rst",
+            category="Patel et al. (AutoLFADS)",
+            subcategory="findings",
+            labels={"table": "findings A1-A3"},
+        ),
+        findings_md=f"{AUTOLFADS_ROOT}/findings.md",
+        findings_prov=f"{AUTOLFADS_ROOT}/findings.provenance.json",
     params:
         backends=autolfads_backends(),
         population=AUTOLFADS.get("pbt", {}).get("population"),
         generations=AUTOLFADS.get("pbt", {}).get("generations"),
+        pbt=AUTOLFADS.get("pbt", {}),
+        seed=config["seed"],
+        seed_offset=AUTOLFADS.get("ray", {}).get("seed_offset", 0),
         code=AUTOLFADS_CODE,
     log:
         "logs/autolfads/tables.log",

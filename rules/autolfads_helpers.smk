@@ -106,6 +106,7 @@ def autolfads_targets():
         return []
     tables = [f"{AUTOLFADS_ROOT}/tables/{name}.{ext}" for name in ("table2", "sanity")
               for ext in ("csv", "md")]
+    tables += [f"{AUTOLFADS_ROOT}/findings.{ext}" for ext in ("csv", "md")]
     figures = expand(f"{AUTOLFADS_ROOT}/figures/{{nlb_dataset}}_{{backend}}_pbt.png",
                      nlb_dataset=autolfads_datasets(), backend=autolfads_backends())
     figures += expand(f"{AUTOLFADS_ROOT}/figures/{{nlb_dataset}}_rates.png",

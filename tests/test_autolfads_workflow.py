@@ -1,7 +1,7 @@
 """AutoLFADS in the DAG: the paper config plans 20 members x at most 50 generations (the
 improvement-ratio rule may end the population early) with GPUs on the member jobs under the
 SLURM profile; the tiny config runs end to end (with the Ray Tune backend too when ray is
-installed) and writes Table 2, the sanity checks and the figures."""
+installed) and writes Table 2, the sanity checks, the findings table and the figures."""
 
 import importlib.util
 import json
@@ -16,7 +16,8 @@ from workflow_helpers import clone_repo, run_snakemake
 pytestmark = pytest.mark.workflow
 TARGETS = ["results/autolfads/tables/table2.csv", "results/autolfads/tables/sanity.csv",
            "results/autolfads/figures/SyntheticReaching_snakemake_pbt.png",
-           "results/autolfads/figures/SyntheticReaching_rates.png"]
+           "results/autolfads/figures/SyntheticReaching_rates.png",
+           "results/autolfads/findings.csv"]
 HAS_RAY = importlib.util.find_spec("ray") is not None
 
 
@@ -55,6 +56,13 @@ def test_tiny_run_writes_table_and_figures(tmp_path):
     assert len(dropped) and dropped["pass"].all()
     failed = sanity[sanity["check"].str.startswith("failed member-generations")]
     assert len(failed) and failed["pass"].all() and (failed["value"] == 0).all()
+    findings = pd.read_csv(repo / "results/autolfads/findings.csv").set_index("claim")
+    assert list(findings.index) == ["A1", "A2", "A3"]
+    assert (findings["verdict"] == "inconclusive").all()  # one seed, no random-search arm
+    assert "1 seed(s)" in findings.loc["A1", "reason"]
+    assert ("identical by construction" if HAS_RAY else "not in this run") in (
+        findings.loc["A2", "reason"])
+    assert findings["data"].str.contains("synthetic").all()
     if HAS_RAY:
         assert {"snakemake", "ray", "ray-snakemake"} <= set(table["backend"])
         diff = table[table["backend"] == "ray-snakemake"].iloc[0]
