@@ -93,6 +93,16 @@ if WANG:
                 f"{name}_provenance": f"results/wang2021/tables/{name}.provenance.json"
                 for name in WANG_TABLES
             },
+            # claims W1-W5 (neurodyn.wang2021.findings); "findings" opens the report section
+            findings=report(
+                "results/wang2021/findings.csv",
+                caption="../workflow/report/wang2021_findings.rst",
+                category="Wang 2021",
+                subcategory="findings",
+                labels={"table": "findings W1-W5"},
+            ),
+            findings_md="results/wang2021/findings.md",
+            findings_prov="results/wang2021/findings.provenance.json",
         params:
             wang2021=WANG,
             code=WANG_CODE,
@@ -112,7 +122,7 @@ if WANG:
                     f"results/wang2021/figures/{name}.png",
                     caption=f"../workflow/report/wang2021_{name}.rst",
                     category="Wang 2021",
-                    subcategory="figures",
+                    subcategory="thesis figures",  # sorts after "findings"
                     labels={"figure": name},
                 )
                 for name in WANG_FIGURES

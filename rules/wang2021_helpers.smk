@@ -132,6 +132,8 @@ def wang2021_targets():
         return []
     return [
         f"results/wang2021/tables/{name}.{ext}" for name in WANG_TABLES for ext in ("csv", "md")
-    ] + [f"results/wang2021/figures/{name}.png" for name in WANG_FIGURES]
+    ] + [f"results/wang2021/figures/{name}.png" for name in WANG_FIGURES] + [
+        f"results/wang2021/findings.{ext}" for ext in ("csv", "md")
+    ]
 
 

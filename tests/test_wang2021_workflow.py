@@ -23,7 +23,7 @@ TABLES = ["table2_1", "accuracy_by_k", "trajectory_mse", "without_ava", "edges_c
 FIGURES = ["fig2_2a", "fig2_2b", "fig2_2c", "fig2_3a", "fig2_3b", "without_ava",
            "edges_connectome"]
 TARGETS = [f"results/wang2021/tables/{t}.csv" for t in TABLES] + \
-    [f"results/wang2021/figures/{f}.png" for f in FIGURES]
+    [f"results/wang2021/figures/{f}.png" for f in FIGURES] + ["results/wang2021/findings.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +96,20 @@ def test_tables_figures_and_labels(run):
     assert len(one["mean_adjacency"]) == 15 and one["kato_source"] == "synthetic"
     assert one["weights"].startswith("results/wang2021/work/")
     assert (run / one["weights"]).stat().st_size > 0
+
+
+def test_findings_table_on_the_tiny_run(run):
+    root = run / "results/wang2021"
+    table = pd.read_csv(root / "findings.csv")
+    assert list(table.claim) == ["W1", "W2", "W3", "W4", "W5"]
+    # synthetic Kato stand-ins, one combination of 2 folds: every claim inconclusive, saying why
+    assert (table.verdict == "inconclusive").all() and table.reason.notna().all()
+    assert table.reason.str.contains("synthetic|need 3|no W").all()
+    assert table.paper.str.contains("(published)", regex=False).all()
+    assert table.data.str.startswith("synthetic").all()
+    assert json.loads((root / "findings.provenance.json").read_text())["rule"] == \
+        "wang2021_tables"
+    assert "SYNTHETIC" in (root / "findings.md").read_text()
 
 
 def test_sanity_on_the_tiny_run(run):
