@@ -39,7 +39,11 @@ wildcard_constraints:
 
 
 def zapbench_extra_specimens():
-    return int(ZAPBENCH["data"]["extra_specimens"]) if ZAPBENCH_ON else 0
+    """Synthetic pre-training specimens (none with source: real; grid.check rejects a real
+    run that pre-trains)."""
+    if not ZAPBENCH_ON or ZAPBENCH.get("source") == "real":
+        return 0
+    return int(ZAPBENCH["data"]["extra_specimens"])
 
 
 def zapbench_extras(wildcards):

@@ -48,13 +48,40 @@ def test_nan_counts_as_zero():
 
 def test_correlations():
     rng = np.random.default_rng(1)
-    t = rng.normal(size=(5, 8, 3))
+    t = rng.normal(size=(12, 8, 3))  # ≥ H windows: Corr_W has a full 8-frame snippet
     assert corr_h(t, t)[0] == pytest.approx(1.0)
     assert corr_w(t, t)[0] == pytest.approx(1.0)
     assert corr_h(-t, t)[0] == pytest.approx(-1.0)
     const = np.repeat(t[:, :1], 8, axis=1)  # constant over the horizon
     value, skipped = corr_h(const, t)
     assert np.isnan(value) and skipped == 1.0
+
+
+def _windows(series: np.ndarray, n_windows: int, horizon: int) -> np.ndarray:
+    """Stride-1 target windows of a (T, N) series: (W, H, N), window w = frames w..w+H−1."""
+    return np.stack([series[w : w + horizon] for w in range(n_windows)])
+
+
+def test_corr_w_correlates_snippets_at_a_fixed_lead_time():
+    rng = np.random.default_rng(2)
+    h, n, w = 4, 3, 11
+    target = _windows(rng.normal(size=(w + h, n)), w, h)
+    pred = target + rng.normal(scale=0.7, size=target.shape)
+    by_hand = [np.corrcoef(pred[s : s + h, k, j], target[s : s + h, k, j])[0, 1]
+               for s in range(w - h + 1) for k in range(h) for j in range(n)]
+    value, skipped = corr_w(pred, target)
+    assert value == pytest.approx(np.mean(by_hand)) and skipped == 0.0
+    # a forecast right inside every 4-frame snippet but off by a level that drifts slowly
+    # across the condition is perfectly correlated per snippet, not across all windows
+    long = _windows(rng.normal(size=(400 + h, n)), 400, h)
+    trend = long + np.linspace(0, 40, 400)[:, None, None]
+    assert corr_w(trend, long)[0] > 0.9
+    across = np.mean([np.corrcoef(trend[:, k, j], long[:, k, j])[0, 1]
+                      for k in range(h) for j in range(n)])
+    assert across < 0.3
+    const = np.ones_like(target)  # constant at every lead: skipped, not 0
+    assert np.isnan(corr_w(const, target)[0]) and corr_w(const, target)[1] == 1.0
+    assert np.isnan(corr_w(pred[: h - 1], target[: h - 1])[0])  # no full snippet
 
 
 def test_mean_and_last_value_equal_numpy(tmp_path):
@@ -97,6 +124,23 @@ def test_stimulus_baseline_uses_no_scored_frames(tmp_path):
         np.testing.assert_allclose(again[first:lo], base[first:lo])
     lo, hi = bench.split_range(0, "test", 0)
     np.testing.assert_allclose(again[lo:hi], base[lo:hi])
+
+
+def test_stimulus_baseline_finds_onsets_by_covariate_name(tmp_path):
+    """Trial onsets come from the covariate named 'onset', wherever it is (real stimulus
+    features have no onset column: the released evoked response is used there)."""
+    from dataclasses import replace
+
+    data = tiny_recording(tmp_path)
+    assert data.covariate_names[0] == "onset"
+    base = evoked_response(data)
+    flipped = replace(data, covariates=data.covariates[:, ::-1].copy(),
+                      covariate_names=data.covariate_names[::-1])
+    np.testing.assert_array_equal(evoked_response(flipped), base)
+    with pytest.raises(ValueError, match="onset"):
+        evoked_response(replace(data, covariate_names=("a", "b", "c", "d")))
+    released = np.full_like(data.traces, 0.5)
+    np.testing.assert_array_equal(evoked_response(replace(data, evoked=released)), released)
 
 
 def test_trained_model_is_deterministic_and_learns(tmp_path):

@@ -48,13 +48,14 @@ def test_paper_config_plans_three_seeds_per_arm(tmp_path):
     assert res.returncode == 0, out[-3000:]
     jobs = {m.group(1): int(m.group(2))
             for m in re.finditer(r"^(zapbench_\w+)\s+(\d+)$", out, re.MULTILINE)}
-    # 12 variants: 4 at C = 4/16/64, masked at 2 contexts, 7 at C = 4 → 21 arms × 3 seeds
-    assert jobs["zapbench_unet"] == 63
+    # 13 variants: 4 at C = 4/16/64, masked at 2 contexts, 7 at C = 4, long at C = 256
+    # → 22 arms × 3 seeds
+    assert jobs["zapbench_unet"] == 66
     assert jobs["zapbench_data"] == 9  # the benchmark specimen + 8 pre-training specimens
     z = zapbench_config(tiny=False, paper=True)
     arms = Counter((r["model"], r.get("variant"), r["context"])
                    for r in trace_runs(z) + unet_runs(z))
-    assert min(arms.values()) >= 3 and len(arms) == 21 + 14
+    assert min(arms.values()) >= 3 and len(arms) == 22 + 7 * 3  # 7 trace models × 3 C
 
 
 def test_bad_zapbench_config_names_the_key(tmp_path):

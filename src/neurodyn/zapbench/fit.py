@@ -3,7 +3,8 @@
 AdamW on an MAE loss; the learning rate follows ``FitConfig.lr_at(step)`` (constant or
 cosine); validation before the first step and every ``val_every`` steps (and at
 ``max_steps``); early stopping on the validation loss (patience in validations, minimum
-improvement); the best-validation weights (the initial ones included) are returned.
+improvement); the best-validation weights (the initial ones included) are returned, or
+the last ones with ``select_best=False`` (validation data that is also trained on).
 
 One Lightning "epoch" is one validation round of ``val_every`` steps, so the shared trainer's
 ``last.ckpt`` (the resume point), ``metrics.csv`` row and progress line come once per round.
@@ -47,6 +48,9 @@ class FitConfig:
     weight_decay: float = 1e-4
     schedule: str = "constant"  # or "cosine" (decay to lr * final_lr_factor over max_steps)
     final_lr_factor: float = 1e-3
+    # False: no checkpoint selection and no early stopping (the last weights are returned),
+    # for fits whose validation data is part of their training data (train+val)
+    select_best: bool = True
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any]) -> FitConfig:
@@ -164,7 +168,9 @@ class StepFit(L.LightningModule):
 
     def _record(self, step: int, val: float) -> None:
         self.history.append((step, val))
-        if val < self.best_val - self.cfg.min_delta:
+        if not self.cfg.select_best:  # the last weights, whatever the validation says
+            self.best_val, self.best_step, self.bad, self.best_state = val, step, 0, None
+        elif val < self.best_val - self.cfg.min_delta:
             self.best_val, self.best_step, self.bad = val, step, 0
             self.best_state = copy.deepcopy(self.model.state_dict())
         else:

@@ -40,6 +40,19 @@ def check(z: dict[str, Any]) -> None:
             raise ValueError(f"config zapbench.unet.variants.{name}.pretrain_specimens={n} "
                              f"exceeds zapbench.data.extra_specimens="
                              f"{z['data']['extra_specimens']}")
+    if z.get("source") == "real":
+        pre = [n for n, s in all_unet_settings(z).items() if int(s["pretrain_specimens"])]
+        if pre:
+            raise ValueError(f"config zapbench.unet.run: {pre} pre-train on extra specimens, "
+                             "which are synthetic; with source: real remove them from run")
+        if "real" not in z:
+            raise ValueError("config zapbench.real: required with source: real (base, scale, "
+                             "crop, trace_source)")
+        if z["real"]["trace_source"] != "video":
+            raise ValueError("config zapbench.real.trace_source: 'published' scores the "
+                             "trace models on full-resolution published traces but the UNet "
+                             "on segment means of the cropped video (not like with like); "
+                             "use 'video'")
     contexts = {int(c) for c in z["trace"]["contexts"]} | {
         int(c) for name in u["run"] for c in u["variants"][name]["contexts"]}
     if max(contexts) > int(b["max_context"]):

@@ -57,7 +57,11 @@ def fit_chunk(kind: str, runs: Sequence[Mapping[str, Any]], z: Mapping[str, Any]
     from neurodyn.zapbench.dataset import open_video_dataset
     from neurodyn.zapbench.runs import run_trace, run_unet
 
-    data = open_video_dataset(main)
+    # trace models never read the video; the UNet streams it when configured (and always
+    # on real data), reading only the frames of each batch
+    stream = kind == "unet" and (bool(z["unet"].get("stream", False))
+                                 or z["source"] == "real")
+    data = open_video_dataset(main, lazy=kind == "trace" or stream)
     extra_data: dict[int, Any] = {}
     long_context = int(z["benchmark"]["long_context"])
 
@@ -70,7 +74,7 @@ def fit_chunk(kind: str, runs: Sequence[Mapping[str, Any]], z: Mapping[str, Any]
         n = int(spec["settings"]["pretrain_specimens"])
         for i in range(n):
             if i not in extra_data:
-                extra_data[i] = open_video_dataset(extras[i])
+                extra_data[i] = open_video_dataset(extras[i], lazy=stream)
         return run_unet(data, [extra_data[i] for i in range(n)], spec["variant"],
                         spec["settings"], spec["context"], spec["seed"], z["unet"],
                         train=settings, workdir=fit.dir, label=fit.fit_id)

@@ -55,13 +55,33 @@ def corr_h(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
     return value, float(np.isnan(r).mean())
 
 
-def corr_w(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
-    """Correlation over windows of one condition, and the fraction of skipped pairs.
+def _run_sums(x: np.ndarray, length: int) -> np.ndarray:
+    """Sums over every run of ``length`` consecutive windows: (W − length + 1, ...)."""
+    c = np.concatenate([np.zeros_like(x[:1]), np.cumsum(x, axis=0)])
+    return c[length:] - c[:-length]
 
-    Per neuron and step, Pearson r across the condition's windows; mean over neurons and
-    steps. (step, neuron) pairs with zero variance are skipped.
+
+def corr_w(pred: np.ndarray, target: np.ndarray,
+           length: int | None = None) -> tuple[float, float]:
+    """Correlation over windows at a fixed lead time, and the fraction of skipped pairs.
+
+    At lead step h the forecasts of ``length`` consecutive stride-1 windows (default H = 32)
+    form a ``length``-frame snippet of each neuron's trace; Pearson r between that snippet
+    and the true one, for every snippet start, step and neuron; mean over all of them.
+    Zero-variance pairs are skipped; fewer windows than ``length`` give NaN.
     """
-    r = _pearson(_clean(pred), _clean(target), axis=0)  # (step, neuron)
+    p, t = _clean(pred), _clean(target)
+    n = int(p.shape[1] if length is None else length)
+    if p.shape[0] < n or n < 2:
+        return float("nan"), 1.0
+    sp, st = _run_sums(p, n), _run_sums(t, n)
+    spp, stt = _run_sums(p * p, n), _run_sums(t * t, n)
+    cov = _run_sums(p * t, n) - sp * st / n
+    vp, vt = spp - sp * sp / n, stt - st * st / n
+    ok = (vp > 1e-9 * (spp + 1e-30)) & (vt > 1e-9 * (stt + 1e-30))  # zero variance skipped
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(ok, cov / np.sqrt(np.where(ok, vp * vt, 1.0)), np.nan)
+    r = np.clip(r, -1.0, 1.0)  # (snippet, step, neuron)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         value = float(np.nanmean(r))

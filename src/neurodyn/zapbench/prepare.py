@@ -36,23 +36,12 @@ def write_recording(z: Mapping[str, Any], specimen: int, seed: int, out: str | P
     ``contexts``: every context the run trains (each split needs a window for each).
     """
     b = z["benchmark"]
-    if z["source"] == "real" and specimen == 0:
-        from neurodyn.zapbench.real import Crop, read_crop, real_benchmark
-
-        r = z["real"]
-        crop = read_crop(r["base"], int(r["scale"]), Crop(**{k: tuple(v) for k, v in
-                                                               r["crop"].items()}),
-                         r.get("n_frames"))
-        bench = real_benchmark(crop.video.shape[0])
-        check_windows(bench, contexts, "zapbench.real")
-        traces = (crop.traces if r["trace_source"] == "published"
-                  else segment_means(crop.video, crop.segmentation, len(crop.neuron_ids)))
-        ds = to_dataset(crop.video, crop.segmentation, traces, crop.covariates,
-                        tuple(f"feature{i}" for i in range(crop.covariates.shape[1])), bench,
-                        synthetic=False, attrs={**_flat(prov), "source": r["base"],
-                                                "neuron_ids": crop.neuron_ids.tolist(),
-                                                "scale": int(r["scale"])})
-        write_video_dataset(ds, out)
+    if z["source"] == "real":
+        if specimen != 0:
+            raise InputError("config", "zapbench.data.extra_specimens", "with source: real "
+                             "there are no extra specimens (pre-training would be on "
+                             "synthetic data); set it to 0")
+        write_real(z["real"], out, prov, contexts)
         return
     cfg = GeneratorConfig.from_dict(dict(z["data"]["generator"]))
     bench = miniature_benchmark(cfg.condition_length, len(cfg.conditions),
@@ -67,3 +56,33 @@ def write_recording(z: Mapping[str, Any], specimen: int, seed: int, out: str | P
                                            "generator": json.dumps(z["data"]["generator"],
                                                                    sort_keys=True)})
     write_video_dataset(ds, out)
+
+
+def write_real(r: Mapping[str, Any], out: str | Path, prov: Mapping[str, Any],
+               contexts: Sequence[int]) -> None:
+    """A real sub-crop, cut at the last condition boundary inside ``n_frames``; the video is
+    streamed from the store to the file in blocks of whole time chunks (never whole in
+    memory) and the traces are the segment means of each block."""
+    import numpy as np
+
+    from neurodyn.zapbench.real import Crop, CropReader, real_frames
+
+    if r["trace_source"] != "video":
+        raise InputError("config", "zapbench.real.trace_source", "only 'video' compares like "
+                         "with like (see docs/zapbench.md)")
+    bench = real_frames(r["base"], int(r["scale"]), r.get("n_frames"))
+    check_windows(bench, contexts, "zapbench.real")
+    reader = CropReader(r["base"], int(r["scale"]),
+                        Crop(**{k: tuple(v) for k, v in r["crop"].items()}),
+                        bench.condition_offsets[-1])
+    n = len(reader.neuron_ids)
+    placeholder = np.zeros((reader.n_frames, n), dtype=np.float32)  # filled block by block
+    ds = to_dataset(None, reader.segmentation, placeholder, reader.covariates,
+                    tuple(f"feature{i}" for i in range(reader.covariates.shape[1])), bench,
+                    synthetic=False, attrs={**_flat(prov), "source": r["base"],
+                                            "neuron_ids": reader.neuron_ids.tolist(),
+                                            "scale": int(r["scale"])},
+                    evoked=reader.evoked)
+    blocks = ((t0, {"video": frames, "traces": segment_means(frames, reader.segmentation, n)})
+              for t0, frames in reader.blocks())
+    write_video_dataset(ds, out, blocks)

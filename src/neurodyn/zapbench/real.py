@@ -11,6 +11,7 @@ ds-th voxel from offset ds // 2, as the reference loader does) and cropped ident
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,30 +84,83 @@ class RealCrop:
     neuron_ids: np.ndarray  # original label of each new label (trace column = id - 1)
     traces: np.ndarray  # (T, N) published traces of those neurons
     covariates: np.ndarray  # (T, n_features)
+    evoked: np.ndarray  # (T, N) released stimulus-evoked response of those neurons
+
+
+def real_frames(base: str | Path, scale: int, n_frames: int | None = None) -> Benchmark:
+    """The benchmark of the recording's first ``n_frames`` frames (all when ``None``), cut
+    at the last condition boundary they reach (only array shapes are read)."""
+    vt = int(open_array(base, f"video_s{scale}").shape[3])
+    vt = min(vt, int(open_array(base, "traces").shape[0]))
+    return real_benchmark(vt if n_frames is None else min(int(n_frames), vt))
+
+
+BLOCK_BYTES = 256 << 20  # largest block of video frames read at once
+
+
+class CropReader:
+    """A sub-crop of the s``scale`` video, opened lazily: the small arrays (segmentation at
+    that scale, published traces, covariates, released stimulus-evoked response) are read
+    at once, the video in blocks of whole time chunks (``blocks``)."""
+
+    def __init__(self, base: str | Path, scale: int, crop: Crop,
+                 n_frames: int | None = None) -> None:
+        self._video = open_array(base, f"video_s{scale}")
+        seg = open_array(base, "segmentation")
+        vx, vy, vz, vt = (int(n) for n in self._video.shape)
+        self.n_frames = vt if n_frames is None else min(int(n_frames), vt)
+        self._box = crop.slices((vx, vy, vz))
+        sx, sy, sz = self._box
+        ds = int(seg.shape[0]) // vx
+        off = ds // 2
+        seg_c = seg[off + sx.start * ds : off + sx.stop * ds : ds,
+                    off + sy.start * ds : off + sy.stop * ds : ds, sz].read().result()
+        ids = np.unique(seg_c[seg_c > 0]).astype(np.int64)
+        relabel = np.zeros(int(seg_c.max()) + 1 if seg_c.size else 1, dtype=np.int32)
+        relabel[ids] = np.arange(1, len(ids) + 1)
+        self.neuron_ids = ids
+        self.segmentation = np.transpose(relabel[seg_c], (2, 0, 1)).astype(np.int32)
+        t = self.n_frames
+        self.traces = open_traces_columns(open_array(base, "traces"), ids - 1,
+                                          t).astype(np.float32)
+        self.covariates = np.asarray(open_array(base, "stimuli_features")[:t].read().result(),
+                                     dtype=np.float32)
+        self.evoked = open_traces_columns(open_array(base, "stimulus_evoked_response"),
+                                          ids - 1, t).astype(np.float32)
+        self.frame_shape = tuple(int(n) for n in self.segmentation.shape)
+        self.largest_read = 0  # frames in the largest block read so far
+
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        """Video frames [start, stop) of the crop as (T, Z, X, Y) float32."""
+        sx, sy, sz = self._box
+        block = self._video[sx, sy, sz, start:stop].read().result()  # X Y Z T
+        self.largest_read = max(self.largest_read, stop - start)
+        return np.transpose(block, (3, 2, 0, 1)).astype(np.float32)
+
+    def block_frames(self, max_bytes: int | None = None) -> int:
+        """Frames per block: whole time chunks of the store, within ``max_bytes``."""
+        frame = 4 * int(np.prod(self.frame_shape))
+        budget = max(1, (BLOCK_BYTES if max_bytes is None else max_bytes) // frame)
+        try:
+            chunk = int(self._video.chunk_layout.read_chunk.shape[3])
+        except (AttributeError, TypeError, IndexError):
+            chunk = 1
+        return chunk * max(1, budget // chunk) if chunk <= budget else budget
+
+    def blocks(self, max_bytes: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(first frame, frames) blocks covering [0, n_frames) in order."""
+        step = self.block_frames(max_bytes)
+        for t0 in range(0, self.n_frames, step):
+            yield t0, self.frames(t0, min(t0 + step, self.n_frames))
 
 
 def read_crop(base: str | Path, scale: int, crop: Crop, n_frames: int | None = None) -> RealCrop:
-    """Read a sub-crop of the s``scale`` video with its segmentation, traces and covariates."""
-    video = open_array(base, f"video_s{scale}")
-    seg = open_array(base, "segmentation")
-    vx, vy, vz, vt = (int(n) for n in video.shape)
-    t_stop = vt if n_frames is None else min(int(n_frames), vt)
-    sx, sy, sz = crop.slices((vx, vy, vz))
-    ds = int(seg.shape[0]) // vx
-    off = ds // 2
-    seg_c = seg[off + sx.start * ds : off + sx.stop * ds : ds,
-                off + sy.start * ds : off + sy.stop * ds : ds, sz].read().result()
-    frames = video[sx, sy, sz, :t_stop].read().result()  # X Y Z T
-    ids = np.unique(seg_c[seg_c > 0]).astype(np.int64)
-    relabel = np.zeros(int(seg_c.max()) + 1 if seg_c.size else 1, dtype=np.int32)
-    relabel[ids] = np.arange(1, len(ids) + 1)
-    traces = open_array(base, "traces")
-    cols = open_traces_columns(traces, ids - 1, t_stop)
-    features = open_array(base, "stimuli_features")[:t_stop].read().result()
-    return RealCrop(video=np.transpose(frames, (3, 2, 0, 1)).astype(np.float32),
-                    segmentation=np.transpose(relabel[seg_c], (2, 0, 1)).astype(np.int32),
-                    neuron_ids=ids, traces=cols.astype(np.float32),
-                    covariates=np.asarray(features, dtype=np.float32))
+    """Read a sub-crop of the s``scale`` video with its segmentation, traces, covariates and
+    the released stimulus-evoked response, for the first ``n_frames`` frames, into memory."""
+    r = CropReader(base, scale, crop, n_frames)
+    return RealCrop(video=r.frames(0, r.n_frames), segmentation=r.segmentation,
+                    neuron_ids=r.neuron_ids, traces=r.traces, covariates=r.covariates,
+                    evoked=r.evoked)
 
 
 def open_traces_columns(traces: Any, columns: np.ndarray, n_frames: int) -> np.ndarray:
@@ -150,10 +204,25 @@ def load_published(path: str | Path) -> pd.DataFrame:
     return df
 
 
+# Deterministic baselines ran once; several runs (xids) of one of them at one context are
+# different settings, not seeds (the long-context mean baseline: two window lengths).
+DETERMINISTIC = ("mean", "stimulus")
+
+
 def published_curves(df: pd.DataFrame) -> pd.DataFrame:
-    """Per (method, context, split, step): mean over runs, then over conditions (equal)."""
+    """Per (method, context, split, step): mean over runs, then over conditions (equal).
+
+    Runs of a learned method are seeds and are averaged; runs of a deterministic baseline
+    are kept apart as ``"<method> (xid <id>)"`` curves.
+    """
     run = "xid" if "xid" in df.columns else None
     keys = ["method", "context", "split", "condition", "steps_ahead"]
+    if run:
+        df = df.copy()
+        n_runs = df.groupby(["method", "context"])[run].transform("nunique")
+        apart = df["method"].isin(DETERMINISTIC) & (n_runs > 1)
+        df.loc[apart, "method"] = (df.loc[apart, "method"].astype(str) + " (xid "
+                                   + df.loc[apart, run].astype(str) + ")")
     per_cond = df.groupby(keys, as_index=False)["MAE"].mean() if run else df[keys + ["MAE"]]
     out = per_cond.groupby(["method", "context", "split", "steps_ahead"], as_index=False)[
         "MAE"].mean()

@@ -58,8 +58,9 @@ def write_tables(paths: Sequence[str], z: Mapping[str, Any], out: Mapping[str, s
            source)
     _table(results.table3(cond, ov, ref, [short, long], source), out, "table3", prov,
            "Table 3: Corr_H (and Corr_W) on the test split", source,
-           "Corr_H: Pearson r over the 32 steps per window and neuron; Corr_W: over windows "
-           "per neuron and step; zero-variance pairs skipped, so Corr_H is NaN (undefined) for "
+           "Corr_H: Pearson r over the 32 steps per window and neuron; Corr_W: over 32-frame "
+           "snippets assembled at a fixed lead time (consecutive windows) per step and neuron; "
+           "zero-variance pairs skipped, so Corr_H is NaN (undefined) for "
            "forecasts constant over the horizon (mean, last value).")
     _table(results.findings(steps, settings, ref, short, long, source), out, "findings", prov,
            "Qualitative findings of the papers, measured on this run", source,

@@ -8,6 +8,7 @@ chunk of them through the shared fit runner.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import torch
 from torch import Tensor
 
 from neurodyn.train.device import TrainSettings
-from neurodyn.zapbench.dataset import VideoData
+from neurodyn.zapbench.dataset import LazyVideo, VideoData
 from neurodyn.zapbench.fit import FitConfig, FitResult, fit
 from neurodyn.zapbench.metrics import score_condition
 from neurodyn.zapbench.trace_models import build_trace_model
@@ -58,15 +59,21 @@ def evaluate_predictor(predict: Predictor, data: VideoData, context: int,
 
 
 def evoked_response(data: VideoData) -> np.ndarray:
-    """Stimulus baseline (T, N): per condition, the mean response across stimulus trials.
+    """Stimulus baseline (T, N): the released stimulus-evoked response when the recording
+    carries one (real data), else per condition the mean response across stimulus trials.
 
-    Trials are delimited by the covariate ``onset``; only trials that end before the
+    Trials are delimited by the covariate named ``onset``; only trials that end before the
     scored frames (the test split, or the holdout's scoring start) enter the average.
     Frames before the first onset and conditions without trials get the per-neuron mean
     of the frames before the scored part.
     """
+    if data.evoked is not None:
+        return data.evoked.astype(np.float32)
+    if "onset" not in data.covariate_names:
+        raise ValueError(f"the stimulus baseline needs the released evoked response or an "
+                         f"'onset' covariate; covariates are {data.covariate_names}")
     bench, traces = data.benchmark, data.traces.astype(np.float64)
-    onset = data.covariates[:, 0] > 0.5
+    onset = data.covariates[:, data.covariate_names.index("onset")] > 0.5
     out = np.zeros_like(traces)
     for k in range(bench.n_conditions):
         lo, hi = bench.condition_bounds(k)
@@ -154,23 +161,54 @@ def run_trace(data: VideoData, name: str, context: int, seed: int, long_context:
 
 
 class VideoSource:
-    """Input frames (masked / downsampled as the variant says), targets, loss helpers."""
+    """Input frames (masked / downsampled as the variant says), targets, loss helpers.
+
+    An in-memory video goes to the device whole; a ``LazyVideo`` (streaming) stays on disk
+    and only the frames a batch needs are read, prepared and moved."""
 
     def __init__(self, data: VideoData, settings: dict[str, Any], device: str) -> None:
-        video = torch.from_numpy(data.video).to(device)
         seg = torch.from_numpy(data.segmentation).to(device)
+        self.device = device
         self.mask = (seg > 0).float()
-        inp = video * self.mask if settings["input_mask"] == "segments" else video
-        d = int(settings["input_downsample"])
-        if d > 1:
-            t, z, x, y = inp.shape
-            if x % d or y % d:
-                raise ValueError(f"frame size {x}x{y} is not divisible by input_downsample {d}")
-            inp = inp.view(t, z, x // d, d, y // d, d).mean(dim=(3, 5))
-        self.inp, self.video = inp, video
+        self.masked = settings["input_mask"] == "segments"
+        self.d = int(settings["input_downsample"])
+        _, _, x, y = data.video.shape
+        if self.d > 1 and (x % self.d or y % self.d):
+            raise ValueError(f"frame size {x}x{y} is not divisible by input_downsample "
+                             f"{self.d}")
+        self.lazy = isinstance(data.video, LazyVideo)
+        self.store = data.video if isinstance(data.video, LazyVideo) else None
+        self.video: Tensor | None = None
+        self.inp: Tensor | None = None
+        if not isinstance(data.video, LazyVideo):
+            self.video = torch.from_numpy(data.video).to(device)
+            self.inp = self._prepare(self.video)
         self.traces = torch.from_numpy(data.traces).to(device)
         self.averager = SegmentAverager(seg, data.n_neurons).to(device)
-        self.frame_shape = tuple(video.shape[1:])
+        self.frame_shape = tuple(int(n) for n in data.video.shape[1:])
+
+    def _prepare(self, frames: Tensor) -> Tensor:
+        """(..., Z, X, Y) frames → model input (masked, XY-averaged by ``d``)."""
+        inp = frames * self.mask if self.masked else frames
+        if self.d > 1:
+            *lead, z, x, y = inp.shape
+            inp = inp.reshape(*lead, z, x // self.d, self.d, y // self.d, self.d).mean(
+                dim=(-3, -1))
+        return inp
+
+    def frames(self, idx: Tensor) -> Tensor:
+        """Target frames at integer indices ``idx``: idx.shape + (Z, X, Y)."""
+        if self.store is not None:
+            return torch.from_numpy(self.store.read(idx.cpu().numpy())).to(self.device)
+        assert self.video is not None
+        return self.video[idx.to(self.video.device)]
+
+    def inputs(self, idx: Tensor) -> Tensor:
+        """Model-input frames at integer indices ``idx``."""
+        if self.store is not None:
+            return self._prepare(self.frames(idx))
+        assert self.inp is not None
+        return self.inp[idx.to(self.inp.device)]
 
     def loss(self, pred: Tensor, frames: Tensor, traces: Tensor, kind: str) -> Tensor:
         """pred/frames (B, K, Z, X, Y); traces (B, K, N). MAE on voxels or on traces."""
@@ -187,7 +225,7 @@ def unet_step(model: VideoUNet, src: VideoSource, s: Tensor, lead: Tensor, conte
     Only the context frames [s, s + C) enter the model; the target of lead τ is frame
     s + C − 1 + τ (direct models: all H target frames at once).
     """
-    x = gather(src.inp, s, context)
+    x = src.inputs(s[:, None] + torch.arange(context))
     device = next(model.parameters()).device
     if model.cfg.direct:
         pred = model(x)
@@ -195,8 +233,7 @@ def unet_step(model: VideoUNet, src: VideoSource, s: Tensor, lead: Tensor, conte
     else:
         pred = model(x, lead.float().to(device))
         idx = (s + context - 1 + lead.cpu())[:, None]
-    idx = idx.to(src.video.device)
-    return pred, src.video[idx], src.traces[idx]
+    return pred, src.frames(idx), src.traces[idx.to(src.traces.device)]
 
 
 def unet_forecast(model: VideoUNet, src: VideoSource, s: Tensor, context: int,
@@ -274,6 +311,9 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
         fit_info["pretrain"] = {"steps": pre.steps, "best_val": pre.best_val}
         model.train()
     starts = torch.from_numpy(split_starts(data, settings["train_split"], context))
+    if settings["train_split"] == "train_val":  # val is trained on: never select on it
+        fcfg = replace(fcfg, select_best=False)
+    fit_info["selection"] = "best validation" if fcfg.select_best else "last step"
     res = fit(model, sampler([(main, starts)], fcfg.batch_size), val_loss, fcfg, seed, train,
               workdir / "train" if workdir else None, label)
     fit_info.update(_fit_info(res))
