@@ -122,3 +122,18 @@ def test_training_lowers_the_loss(sines, tmp_path):
     # training is reproducible: a second fit from scratch gives the same record
     [again] = run.run_fits(sines, [fit], cfg, tmp_path / "again")
     assert json.dumps(again, sort_keys=True) == json.dumps(rec, sort_keys=True)
+
+
+def test_generation_seed_worm_is_configurable_by_dataset():
+    import xarray as xr
+
+    from neurodyn.scaling.generation import PAPER_SEED_DATASET, generation_worm
+
+    worms = ["Kato2015_w0", "Uzel2022_w0", "Uzel2022_w1", "Dag2023_w0"]
+    ds = xr.Dataset({"dataset": ("worm", ["Kato2015", "Uzel2022", "Uzel2022", "Dag2023"])},
+                    coords={"worm": worms})
+    assert PAPER_SEED_DATASET == "Uzel2022"
+    assert generation_worm(ds, worms, "Uzel2022") == "Uzel2022_w0"  # the paper's choice
+    assert generation_worm(ds, worms[2:], "Uzel2022") == "Uzel2022_w1"  # first usable one
+    assert generation_worm(ds, worms, "Dag2023") == "Dag2023_w0"
+    assert generation_worm(ds, worms, "Yemini2021") == "Kato2015_w0"  # absent: first worm
