@@ -89,7 +89,8 @@ def _gpu_by_rule(out: str) -> dict[str, set[str]]:
     rule = None
     for line in out.splitlines():
         text = line.strip()
-        if text.startswith(("rule ", "localrule ")) and text.endswith(":"):
+        if text.startswith(("rule ", "localrule ", "checkpoint ", "localcheckpoint ")) and \
+                text.endswith(":"):
             rule = text.split()[1].rstrip(":")
         elif text.startswith("resources:") and rule is not None:
             gpu = [p.split("=")[1] for p in text[len("resources:"):].split(", ")
