@@ -168,3 +168,13 @@ def test_controls_grid_overrides_the_real_grid():
     assert grid(cfg, 4, "sines") == [
         F_ for F_ in grid(cfg, 4, "sines") if F_.seed == 5 and F_.level in (4, 16)]
     assert len(grid(cfg, 4, "sines")) == 2
+
+
+def test_findings_markdown_escapes_pipes(tmp_path):
+    from neurodyn.findings import Finding, write_findings
+
+    row = Finding("X1", "a | b", "p", "|x|", "r", NOT_REPRODUCED, "", "synthetic", 1)
+    write_findings([row], tmp_path / "f.csv", tmp_path / "f.md", {"seed": 0}, "t")
+    table = [ln for ln in (tmp_path / "f.md").read_text().splitlines() if ln.startswith("| X1")]
+    assert len(table) == 1 and table[0].count(" | ") == 8  # 9 cells, none split
+    assert "a | b" in (tmp_path / "f.csv").read_text()  # the CSV keeps the text as is

@@ -16,6 +16,13 @@ def provenance_path(csv_path: str | Path) -> Path:
     return Path(csv_path).with_suffix(".provenance.json")
 
 
+def markdown_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``|`` escaped in text cells (a bare one would split a Markdown cell)."""
+    text = table.select_dtypes(include="object").columns
+    return table.assign(**{c: table[c].map(lambda v: v.replace("|", r"\|")
+                                           if isinstance(v, str) else v) for c in text})
+
+
 def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path,
                 prov: Mapping[str, Any], title: str, note: str = "") -> None:
     """Write ``table`` as CSV and Markdown (with a provenance footer) plus a JSON sidecar."""
@@ -23,7 +30,7 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path,
     lines = [f"# {title}", ""]
     if note:
         lines += [note, ""]
-    lines += [table.to_markdown(index=False, floatfmt=".4g"), "", "---",
+    lines += [markdown_safe(table).to_markdown(index=False, floatfmt=".4g"), "", "---",
               "Provenance: " + ", ".join(f"{k}={v}" for k, v in prov.items()
                                          if k != "config_json"), ""]
     write_text(md_path, "\n".join(lines))

@@ -139,7 +139,7 @@ def a1_beats_baselines(records: Sequence[Record], pbt: str) -> Finding:
     return Finding(
         "A1", "AutoLFADS beats fixed-HP LFADS and Gaussian smoothing on co-bps, vel R², "
         "psth R² and fp-bps",
-        "JOSS Table 2 / Fig. 3: no published baseline numbers quoted in issue 15 (AutoLFADS "
+        "JOSS Table 2 / Fig. 3: no published baseline numbers (AutoLFADS "
         "published: Ray 0.3364 / 0.9097 / 0.6360 / 0.2349)",
         "AutoLFADS − baseline, mean [95% CI over seeds]: " + (measured or "—"),
         "every (baseline, metric) difference interval over seeds lies above 0; any below 0 "
@@ -241,7 +241,7 @@ def a3_pbt_vs_random(records: Sequence[Record], pbt: str,
         passed = False
     return Finding(
         "A3", "PBT matches or beats random search given the same number of model-epochs",
-        "no published number quoted in issue 15 (claim as stated there)",
+        "no published number (the claim as the JOSS paper states it)",
         "PBT − random search, mean [95% CI over seeds]: " + ("; ".join(parts) or "—"),
         f"equal model-epochs (±{BUDGET_TOLERANCE:.0%}); every metric's difference interval "
         f"lies above −{MATCH_MARGIN:.0%} of |random|; wholly below it fails",
