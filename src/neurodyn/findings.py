@@ -84,6 +84,15 @@ def mean_interval(values: Iterable[float], level: float = 0.95) -> Interval:
     return Interval(mean, mean - half, mean + half, int(x.size))
 
 
+def verdict(reasons: Sequence[str], passed: bool | None) -> tuple[str, str]:
+    """(verdict, reason) of a claim: ``inconclusive`` with the ``reasons`` the evidence is too
+    thin (or when ``passed`` is None: the numbers decide neither way), else ``reproduced`` or
+    ``not reproduced`` by ``passed``."""
+    if reasons or passed is None:
+        return INCONCLUSIVE, "; ".join(reasons) or "the intervals decide neither way"
+    return (REPRODUCED, "") if passed else (NOT_REPRODUCED, "")
+
+
 def findings_frame(rows: Sequence[Finding]) -> pd.DataFrame:
     """The findings table (columns :data:`COLUMNS`, one row per claim, in order)."""
     return pd.DataFrame([asdict(r) for r in rows], columns=list(COLUMNS))

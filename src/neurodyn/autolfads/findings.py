@@ -25,12 +25,10 @@ from typing import Any
 import numpy as np
 
 from neurodyn.findings import (
-    INCONCLUSIVE,
-    NOT_REPRODUCED,
-    REPRODUCED,
     Finding,
     Interval,
     mean_interval,
+    verdict,
 )
 
 METRICS = ("co_bps", "vel_r2", "psth_r2", "fp_bps")
@@ -56,13 +54,6 @@ def _seed(r: Record) -> int:
 def _runs(records: Sequence[Record], backend: str) -> dict[tuple[str, int], Record]:
     """(dataset, seed) -> record of one method/backend."""
     return {(str(r["dataset"]), _seed(r)): r for r in records if r["backend"] == backend}
-
-
-def _verdict(reasons: Sequence[str], passed: bool | None) -> tuple[str, str]:
-    """``passed``: True / False, or None when the numbers themselves cannot decide."""
-    if reasons or passed is None:
-        return INCONCLUSIVE, "; ".join(reasons) or "the intervals decide neither way"
-    return (REPRODUCED, "") if passed else (NOT_REPRODUCED, "")
 
 
 def _seed_reason(n: int) -> list[str]:
@@ -144,7 +135,7 @@ def a1_beats_baselines(records: Sequence[Record], pbt: str) -> Finding:
         "AutoLFADS − baseline, mean [95% CI over seeds]: " + (measured or "—"),
         "every (baseline, metric) difference interval over seeds lies above 0; any below 0 "
         "fails",
-        *_verdict(reasons, passed), data_label(records), _n_seeds(auto))
+        *verdict(reasons, passed), data_label(records), _n_seeds(auto))
 
 
 def percent_difference(a: float, b: float) -> float:
@@ -189,7 +180,7 @@ def a2_engines_agree(records: Sequence[Record], backends: Sequence[str],
         "(co-bps / vel R² / psth R² / fp-bps)",
         "Ray vs Snakemake % difference, mean [95% CI over pairs]: " + measured,
         f"every metric's |% difference| below {ENGINE_TOLERANCE_PCT:g} % in every pair",
-        *_verdict(reasons, passed), data_label(records), len(pairs))
+        *verdict(reasons, passed), data_label(records), len(pairs))
 
 
 def pbt_model_epochs(record: Record, pbt_cfg: Mapping[str, Any]) -> float:
@@ -245,7 +236,7 @@ def a3_pbt_vs_random(records: Sequence[Record], pbt: str,
         "PBT − random search, mean [95% CI over seeds]: " + ("; ".join(parts) or "—"),
         f"equal model-epochs (±{BUDGET_TOLERANCE:.0%}); every metric's difference interval "
         f"lies above −{MATCH_MARGIN:.0%} of |random|; wholly below it fails",
-        *_verdict(reasons, passed), data_label(records), len(pairs))
+        *verdict(reasons, passed), data_label(records), len(pairs))
 
 
 def autolfads_findings(records: Sequence[Record], backends: Sequence[str],

@@ -26,10 +26,9 @@ from scipy import stats
 
 from neurodyn.findings import (
     INCONCLUSIVE,
-    NOT_REPRODUCED,
-    REPRODUCED,
     Finding,
     mean_interval,
+    verdict,
     write_findings,
 )
 from neurodyn.lfads.analysis import SELECTION, load_records, records_frame
@@ -95,12 +94,6 @@ def spearman_interval(x: Sequence[float], y: Sequence[float], level: float = 0.9
     return rho, float(np.tanh(z - half)), float(np.tanh(z + half))
 
 
-def _verdict(reasons: list[str], passed: bool) -> tuple[str, str]:
-    if reasons:
-        return INCONCLUSIVE, "; ".join(reasons)
-    return (REPRODUCED, "") if passed else (NOT_REPRODUCED, "")
-
-
 def _arm(frame: pd.DataFrame, arm: str) -> tuple[dict[str, Any], list[str]]:
     """Selection numbers of one search arm and the reasons it cannot decide a claim."""
     group = frame[frame["arm"] == arm] if not frame.empty else frame
@@ -151,7 +144,7 @@ def l1_standard_misselects(frame: pd.DataFrame, data: str) -> Finding:
         "(identity overfitting through the controller)",
         "Fig. 1b (published): low-validation-cost models include poor rate R²; no number quoted",
         _measured(a), f"selected model's rate R² more than {NEAR_BEST_R2} below the arm's best",
-        *_verdict(reasons, passed), data, int(a.get("n", 0)))
+        *verdict(reasons, passed), data, int(a.get("n", 0)))
 
 
 def l2_cd_tracks(frame: pd.DataFrame, data: str) -> Finding:
@@ -162,7 +155,7 @@ def l2_cd_tracks(frame: pd.DataFrame, data: str) -> Finding:
         "L2", "With CD (keep 0.7) the standard validation loss tracks rate R² and selects a model "
         "near the best", "Fig. 4 (published): CD validation cost vs R² monotone; no number quoted",
         _measured(a), f"ρ ≤ −{STRONG_RHO} with 95 % interval below 0, and selected R² within "
-        f"{NEAR_BEST_R2} of the best", *_verdict(reasons, _strong(a) and _near_best(a)), data,
+        f"{NEAR_BEST_R2} of the best", *verdict(reasons, _strong(a) and _near_best(a)), data,
         int(a.get("n", 0)))
 
 
@@ -174,7 +167,7 @@ def l3_sv_selects(frame: pd.DataFrame, data: str) -> Finding:
         "L3", "Without CD, the sample-validation (SV) metric selects a model near the best",
         "Fig. 4 (published): SV cost selects high-R² models; no number quoted", _measured(a),
         f"SV-selected model's rate R² within {NEAR_BEST_R2} of the SV arm's best",
-        *_verdict(reasons, _near_best(a)), data, int(a.get("n", 0)))
+        *verdict(reasons, _near_best(a)), data, int(a.get("n", 0)))
 
 
 def l4_linear_ae(summary: Mapping[str, Any], data: str) -> Finding:
@@ -200,7 +193,7 @@ def l4_linear_ae(summary: Mapping[str, Any], data: str) -> Finding:
         f"{pl:.4g}, CD {cl:.4g} (one fit each, keep {summary.get('keep_ratio', '?')})",
         f"plain mean abs(diag W) ≥ {IDENTITY_DIAG}; CD ≤ {CD_DIAG} (true by construction "
         "of CD, not evidence) and CD noise-free loss < plain",
-        *_verdict(reasons, cd_ <= CD_DIAG and cl < pl), data, 1)
+        *verdict(reasons, cd_ <= CD_DIAG and cl < pl), data, 1)
 
 
 def _paired(sizes: pd.DataFrame) -> pd.DataFrame:
@@ -248,7 +241,7 @@ def l5_datasize(sizes: pd.DataFrame, smoothing_r2: float, data: str) -> Finding:
         f"HPO over fixed {per[f].text('+.1f')} %" for f in fractions)
     return Finding("L5", statement, paper,
                    f"velocity R² by training fraction (smoothing {smoothing_r2:.3f}) — "
-                   f"{measured or '—'}", rule, *_verdict(reasons, passed), data, draws)
+                   f"{measured or '—'}", rule, *verdict(reasons, passed), data, draws)
 
 
 def data_labels(cfg: Mapping[str, Any]) -> dict[str, str]:

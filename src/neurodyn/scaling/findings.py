@@ -16,18 +16,17 @@ never evidence (their rows say so). S5 and S6 rest on the paper's own synthetic 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from neurodyn.findings import (
     INCONCLUSIVE,
-    NOT_REPRODUCED,
-    REPRODUCED,
     Finding,
     Interval,
     mean_interval,
+    verdict,
 )
 from neurodyn.scaling.analysis import loglog_fit
 
@@ -84,14 +83,8 @@ def _largest(fits: pd.DataFrame) -> pd.DataFrame:
     return ds[ds["n_worms"] == ds["n_worms"].max()] if not ds.empty else ds
 
 
-def _per_seed(g: pd.DataFrame, value: Callable[[pd.DataFrame], float]) -> list[float]:
-    return [value(s) for _, s in g.groupby("seed")]
-
-
-def _verdict(reasons: list[str], passed: bool) -> tuple[str, str]:
-    if reasons:
-        return INCONCLUSIVE, "; ".join(reasons)
-    return (REPRODUCED, "") if passed else (NOT_REPRODUCED, "")
+def _n_seeds(fits: pd.DataFrame) -> int:
+    return int(fits["seed"].nunique()) if not fits.empty else 0
 
 
 def _real_or_reason(fits: pd.DataFrame) -> tuple[pd.DataFrame, list[str], str]:
@@ -127,7 +120,7 @@ def s1_data_scaling(fits: pd.DataFrame, data: str) -> Finding:
         "Fig. 4A (published): ln–ln slopes CTRNN −0.65, Feedforward −0.40",
         f"slope, mean [95% CI over seeds]: {measured}",
         "every trained architecture's slope interval over seeds lies below 0",
-        *_verdict(reasons, passed), data, int(ds["seed"].nunique()) if not ds.empty else 0)
+        *verdict(reasons, passed), data, _n_seeds(ds))
 
 
 def _paired_log_gap(top: pd.DataFrame, a: str, b: str) -> Interval:
@@ -156,7 +149,7 @@ def s2_recurrent_best(fits: pd.DataFrame, data: str) -> Finding:
         "Linear at matched parameters", "Fig. 4A/5A (published): recurrent models lowest",
         f"per-seed log-loss gap, mean [95% CI]: {measured}",
         "each recurrent−memoryless log-loss gap's interval over seeds lies below 0",
-        *_verdict(reasons, passed), data, int(top["seed"].nunique()) if not top.empty else 0)
+        *verdict(reasons, passed), data, _n_seeds(top))
 
 
 def s3_beat_baseline(fits: pd.DataFrame, data: str) -> Finding:
@@ -174,7 +167,7 @@ def s3_beat_baseline(fits: pd.DataFrame, data: str) -> Finding:
         "Table/Fig. 5 (published): baseline 0.03541, Linear 0.03533 (−0.2 %)",
         f"baseline {base:.4g}; loss vs baseline, mean [95% CI over seeds]: {measured}",
         "every trained architecture's loss/baseline − 1 interval lies below 0",
-        *_verdict(reasons, passed), data, int(top["seed"].nunique()) if not top.empty else 0)
+        *verdict(reasons, passed), data, _n_seeds(top))
 
 
 def curve_shape(sizes: Sequence[float], losses: Sequence[float], flat: float = FLAT) -> str:
@@ -212,7 +205,7 @@ def s4_model_scaling(fits: pd.DataFrame, data: str) -> Finding:
         "Fig. 5B (published): falls, then flattens or rises at large sizes",
         f"shape of mean loss over seeds vs parameters (steps beyond ±{FLAT:.0%}): {measured}",
         "every sized architecture's curve starts by falling and ends flat or rising",
-        *_verdict(reasons, passed), data, int(ms["seed"].nunique()) if not ms.empty else 0)
+        *verdict(reasons, passed), data, _n_seeds(ms))
 
 
 def s5_sines(fits: pd.DataFrame) -> Finding:
@@ -232,8 +225,8 @@ def s5_sines(fits: pd.DataFrame) -> Finding:
         "S5", "On Sines the recurrent models beat the naive baseline by a large factor",
         "Fig. 3 (published): recurrent models far below the baseline on Sines",
         measured, f"LSTM and CTRNN loss/baseline interval below 1/{SINES_FACTOR:g}",
-        *_verdict(reasons, passed), "synthetic (Sines control, the paper's own)",
-        int(top["seed"].nunique()) if not top.empty else 0)
+        *verdict(reasons, passed), "synthetic (Sines control, the paper's own)",
+        _n_seeds(top))
 
 
 def s6_randomwalk(fits: pd.DataFrame) -> Finding:
@@ -249,8 +242,8 @@ def s6_randomwalk(fits: pd.DataFrame) -> Finding:
         "Fig. 3 (published): no model below the baseline on RandomWalk",
         f"lowest loss/baseline over {len(rw)} fits: {lowest:.4g} ({arch})",
         f"every trained fit's loss/baseline ≥ {1 - RANDOMWALK_MARGIN:g}",
-        *_verdict(reasons, passed), "synthetic (RandomWalk control, the paper's own)",
-        int(rw["seed"].nunique()) if not rw.empty else 0)
+        *verdict(reasons, passed), "synthetic (RandomWalk control, the paper's own)",
+        _n_seeds(rw))
 
 
 def scaling_findings(fits: pd.DataFrame, real_label: str = "real") -> list[Finding]:
