@@ -45,8 +45,13 @@ def run_provenance(snakemake: Any, **extra: Any) -> dict[str, Any]:
 
 def train_settings(snakemake: Any) -> Any:
     """The job's :class:`~neurodyn.train.device.TrainSettings`: config ``train`` and the
-    rule's ``gpu`` resource (a job given a GPU that torch cannot see fails here)."""
+    rule's ``gpu`` resource (a job given a GPU that torch cannot see fails here). Every
+    training job asks for them first, so this is also where its process starts reusing
+    freed CPU memory (:func:`~neurodyn.train.runtime.keep_freed_memory`)."""
     from neurodyn.train.device import TrainSettings
+    from neurodyn.train.runtime import keep_freed_memory
+
+    keep_freed_memory()
 
     gpus = int(getattr(snakemake.resources, "gpu", 0) or 0)
     return TrainSettings.from_config(snakemake.config.get("train", {}), gpus)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,26 @@ def seed_all(seed: int) -> None:
 
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     L.seed_everything(int(seed), workers=True, verbose=False)
+
+
+# glibc mallopt parameters: allocations up to the threshold come from the heap, and freed
+# heap memory is returned to the system only above the trim threshold
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 1 << 30) -> bool:
+    """Let glibc reuse freed CPU tensors instead of unmapping them: with its defaults every
+    new activation of a few MB is fresh memory whose page faults dominate small-model CPU
+    training (Wang 2021: about 1.5x per epoch, ``benchmarks/wang2021_cost.py``). Returns
+    whether it applied (glibc Linux only); a process-wide setting, harmless elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
 
 
 def load_weights(path: str | Path) -> dict[str, Any]:
