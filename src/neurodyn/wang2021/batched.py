@@ -44,6 +44,16 @@ class BLinear(nn.Module):
         out = torch.baddbmm(self.bias[:, None, :], flat, self.weight)
         return out.reshape(*shape[:-1], self.d_out)
 
+    def pairs(self, h: Tensor) -> Tensor:
+        """The layer on every concatenated pair [h_i, h_j] of h (E, B, N, D) without
+        building the pairs: h_i W[:D] + h_j W[D:] + b, (E, B, N, N, out) (i: axis 2)."""
+        d = h.shape[-1]
+        flat = h.reshape(h.shape[0], -1, d)
+        own = torch.bmm(flat, self.weight[:, :d]).reshape(*h.shape[:-1], self.d_out)
+        other = torch.baddbmm(self.bias[:, None, :], flat, self.weight[:, d:])
+        other = other.reshape(*h.shape[:-1], self.d_out)
+        return own[:, :, :, None] + other[:, :, None, :]
+
 
 def _expand_weight(weight: Tensor | None, x: Tensor) -> Tensor:
     """Sample weights broadcast to x without its feature axis: (E, ...)."""
@@ -102,22 +112,47 @@ class BBatchNorm(nn.Module):
         E, C = x.shape[0], x.shape[-1]
         view = (E,) + (1,) * (x.dim() - 2) + (C,)
         if self.training or self.per_batch:
-            w = _expand_weight(weight, x).reshape(E, -1, 1)
+            # weighted statistics over the samples as (E, 1, R) @ (E, R, C) products
+            w = _expand_weight(weight, x).reshape(E, 1, -1)
             flat = x.reshape(E, -1, C)
-            n = w.sum(1).clamp_min(1.0)
-            mean = (w * flat).sum(1) / n
-            var = (w * (flat - mean[:, None]) ** 2).sum(1) / n
+            n = w.sum(2).clamp_min(1.0)  # (E, 1)
+            mean = torch.bmm(w, flat)[:, 0] / n
+            var = torch.bmm(w, (flat - mean[:, None]).square())[:, 0] / n
         if self.training:
             with torch.no_grad():  # members without samples in this batch keep their stats
-                has = (w.sum(1) > 0).to(x.dtype)
+                has = (w.sum(2) > 0).to(x.dtype)
                 unbiased = var * n / (n - 1).clamp_min(1.0)
                 rate = self.momentum * has
                 self.running_mean.lerp_(mean.detach(), rate)
                 self.running_var.lerp_(unbiased.detach(), rate)
         elif not self.per_batch:
             mean, var = self.running_mean, self.running_var
-        xn = (x - mean.reshape(view)) / torch.sqrt(var.reshape(view) + self.eps)
-        return xn * self.weight.reshape(view) + self.bias.reshape(view)
+        scale = self.weight * torch.rsqrt(var + self.eps)  # (E, C): one pass over x
+        shift = self.bias - mean * scale
+        return torch.addcmul(shift.reshape(view), x, scale.reshape(view))
+
+
+class _ELU(torch.autograd.Function):
+    """ELU (alpha 1) as exp(min(x, 0)) + max(x, 0) - 1, its gradient from the output
+    (1 where y > 0, else y + 1): the function of ``nn.functional.elu`` (to float32
+    rounding) in vectorised CPU kernels, several times faster than torch's ELU on CPU
+    (``benchmarks/wang2021_cost.py`` prints both)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:  # noqa: ANN001
+        y = torch.exp(x.clamp_max(0.0)).add_(x.clamp_min(0.0)).sub_(1.0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # noqa: ANN001
+        (y,) = ctx.saved_tensors
+        return grad * (y.clamp_max(0.0) + 1.0)
+
+
+def elu(x: Tensor) -> Tensor:
+    """ELU with alpha 1 (see :class:`_ELU`)."""
+    return _ELU.apply(x)
 
 
 class BMLP(nn.Module):
@@ -130,8 +165,11 @@ class BMLP(nn.Module):
         self.bn = BBatchNorm(members, d_out)
 
     def forward(self, x: Tensor, weight: Tensor | None = None) -> Tensor:
-        h = nn.functional.elu(self.fc2(nn.functional.elu(self.fc1(x))))
-        return self.bn(h, weight)
+        return self.after_first(self.fc1(x), weight)
+
+    def after_first(self, pre: Tensor, weight: Tensor | None = None) -> Tensor:
+        """The block from the first layer's output on (``pre`` = fc1(x))."""
+        return self.bn(elu(self.fc2(elu(pre))), weight)
 
 
 class NodeMLP(nn.Module):
@@ -145,7 +183,7 @@ class NodeMLP(nn.Module):
         self.bn = BBatchNorm(members, nodes * d_out)
 
     def forward(self, x: Tensor, weight: Tensor | None = None) -> Tensor:
-        h = nn.functional.elu(self.fc2(nn.functional.elu(self.fc1(x))))
+        h = elu(self.fc2(elu(self.fc1(x))))
         return self.bn(h.flatten(2), weight).reshape(h.shape)
 
 

@@ -66,10 +66,13 @@ class GraphLayer(nn.Module):
             raise ValueError(f"edges must be static, dynamic or connectome, not {edges!r}")
 
     def adjacency(self, h: Tensor, m: Tensor, w: Tensor | None) -> Tensor:
+        """A (E, B, N, N), or (E, 1, N, N) for edges shared by the batch's timesteps
+        (static: one graph per worm; connectome)."""
         E, B, N, _ = h.shape
-        pair = m[:, :, None] * m[:, None, :]  # (B, N, N)
         if self.edges == "connectome":
-            return self.fixed.expand(E, B, N, N) * pair
+            present = m.amax(0)
+            return (self.fixed * (present[:, None] * present[None, :])).expand(E, 1, N, N)
+        pair = m[:, :, None] * m[:, None, :]  # (B, N, N)
         if self.edges == "static":  # one graph per worm (batch = one worm's timesteps)
             msum = m.sum(0).clamp_min(1.0)  # (N,)
             h = (h.sum(1, keepdim=True) / msum[None, None, :, None])
@@ -77,17 +80,21 @@ class GraphLayer(nn.Module):
             ew = pair.expand(E, 1, N, N)
         else:
             ew = pair.expand(E, B, N, N) * (1.0 if w is None else w[:, :, None, None])
-        b = h.shape[1]
-        hi = h[:, :, :, None, :].expand(E, b, N, N, h.shape[-1])
-        hj = h[:, :, None, :, :].expand(E, b, N, N, h.shape[-1])
-        logits = self.edge_out(self.edge(torch.cat([hi, hj], -1), ew))[..., 0]
-        a = torch.sigmoid(logits) * pair
-        return a.expand(E, B, N, N) if self.edges == "static" else a
+        # the edge MLP on every pair [h_i, h_j] (receiver i), its first layer per node
+        logits = self.edge_out(self.edge.after_first(self.edge.fc1.pairs(h), ew))[..., 0]
+        return torch.sigmoid(logits) * pair
 
     def forward(self, x: Tensor, m: Tensor, w: Tensor | None) -> tuple[Tensor, Tensor]:
-        h = self.node(x, _node_weights(w, m)) * m[None, :, :, None]
-        a = self.adjacency(h, m, w)
-        msg = a @ x
+        # the node embedding feeds the inferred edges and [H, M]; connectome edges with
+        # messages only never read it
+        need_h = self.edges != "connectome" or self.node_input == "concat"
+        h = self.node(x, _node_weights(w, m)) * m[None, :, :, None] if need_h else None
+        a = self.adjacency(x if h is None else h, m, w)
+        if a.shape[1] == 1:  # one graph for every timestep: M = A X as one product per member
+            msg = torch.einsum("eij,ebjf->ebif", a[:, 0], x)
+            a = a.expand(a.shape[0], x.shape[1], *a.shape[2:])
+        else:
+            msg = a @ x
         return (msg if self.node_input == "messages" else torch.cat([h, msg], -1)), a
 
 
