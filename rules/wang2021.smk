@@ -26,39 +26,44 @@ if WANG:
         script:
             "../workflow/scripts/wang2021_data.py"
 
-    # One training rule whatever wang2021.job says; the job's wildcards, outputs and log
+    # One training rule whatever wang2021.job says (one per k in 'combination' jobs when
+    # tasks run their own k or folds lists); the job's wildcards, outputs and log
     # names come from rules/wang2021_helpers.smk. Fits train through the shared fit runner,
     # whose resumable fit folders (weights, ensemble checkpoints) live under
     # results/wang2021/work/ (params.work, not an output: they must survive a failed job so
     # that a rerun resumes, and the runner reuses finished fits by their key).
-    rule wang2021_train:
-        input:
-            **wang2021_inputs(),
-        output:
-            wang2021_job_outputs(),
-        params:
-            fits=wang2021_job_fits,
-            wang2021=WANG_TRAIN_CONFIG,
-            seed=config["seed"],
-            work=WANG_WORK,
-            code=WANG_TRAIN_CODE,
-        wildcard_constraints:
-            task=WANG_TASKS,
-            arch=WANG_ARCHS,
-            k=r"\d+",
-            fold=r"\d+",
-            combination=WANG_COMBO,
-        threads: 1
-        resources:
-            gpu=TRAIN_GPUS,
-        log:
-            f"logs/wang2021/{WANG_JOB}.log",
-        benchmark:
-            f"results/wang2021/benchmarks/{WANG_JOB}.tsv"
-        conda:
-            TORCH_ENV
-        script:
-            "../workflow/scripts/wang2021_train.py"
+    for WANG_RULE, WANG_RULE_K in wang2021_train_rules():
+
+        rule:
+            name:
+                WANG_RULE
+            input:
+                **wang2021_inputs(),
+            output:
+                wang2021_job_outputs(WANG_RULE_K),
+            params:
+                fits=wang2021_job_fits,
+                wang2021=WANG_TRAIN_CONFIG,
+                seed=config["seed"],
+                work=WANG_WORK,
+                code=WANG_TRAIN_CODE,
+            wildcard_constraints:
+                task=WANG_TASKS,
+                arch=WANG_ARCHS,
+                k=r"\d+" if WANG_RULE_K is None else str(WANG_RULE_K),
+                fold=r"\d+",
+                combination=WANG_COMBO,
+            threads: 1
+            resources:
+                gpu=TRAIN_GPUS,
+            log:
+                f"logs/wang2021/{WANG_JOB}.log",
+            benchmark:
+                f"results/wang2021/benchmarks/{WANG_JOB}.tsv"
+            conda:
+                TORCH_ENV
+            script:
+                "../workflow/scripts/wang2021_train.py"
 
     rule wang2021_collect:
         input:

@@ -100,14 +100,27 @@ if WANG:
 WANG_TRAIN_CONFIG = {
     key: value
     for key, value in WANG.items()
-    if key not in ("enabled", "k", "max_combinations", "table_k", "folds", "job")
+    if key not in ("enabled", "k", "max_combinations", "table_k", "folds", "job", "tasks")
 }
+if WANG:  # the tasks without their own grid lists (k, folds)
+    WANG_TRAIN_CONFIG["tasks"] = {
+        task: {key: value for key, value in spec.items() if key not in ("k", "folds")}
+        for task, spec in WANG["tasks"].items()
+    }
 
 
-def wang2021_job_outputs():
-    """Per-fit metrics.json files of one training job."""
+def wang2021_job_outputs(k=None):
+    """Per-fit metrics.json files of one training job; ``k`` is the training-worm count of
+    its training rule when tasks run their own k lists (wang2021_train_rules)."""
     if WANG["job"] == "combination":
-        return wang2021_combination_outputs()
+        return [
+            f"results/wang2021/{path}/metrics.json"
+            for path in wang2021_grid.combination_job_outputs(WANG, k)
+        ]
+    if wang2021_grid.has_task_grids(WANG) and any("folds" in s for s in WANG["tasks"].values()):
+        raise ValueError(
+            "config wang2021: tasks with their own 'folds' need wang2021.job: combination"
+        )
     if WANG["job"] == "folds":
         return expand(
             "results/wang2021/{{task}}/k{{k}}/{{combination}}/fold{fold}/{{arch}}/metrics.json",
@@ -116,14 +129,13 @@ def wang2021_job_outputs():
     return WANG_FIT
 
 
-def wang2021_combination_outputs():
-    """Outputs of a 'combination' job: every task, arch and fold of {k}/{combination}."""
-    return [
-        f"results/wang2021/{task}/k{{k}}/{{combination}}/fold{fold}/{arch}/metrics.json"
-        for task, spec in WANG["tasks"].items()
-        for arch in spec["archs"]
-        for fold in WANG["folds"]
-    ]
+def wang2021_train_rules():
+    """Name and k of each training rule. A single one for every k, or in 'combination' jobs
+    with per-task grids one rule per k (a job's outputs are the tasks run at its k, and
+    Snakemake rules have fixed output patterns)."""
+    if WANG["job"] == "combination" and wang2021_grid.has_task_grids(WANG):
+        return [(f"wang2021_train_k{k}", k) for k in wang2021_grid.k_values(WANG)]
+    return [("wang2021_train", None)]
 
 
 def wang2021_targets():

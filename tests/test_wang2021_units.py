@@ -58,8 +58,8 @@ def test_combinations_match_the_thesis_example():
     assert len(G.all_combinations(5, 2)) == 10
     assert len(G.all_combinations(5, 3)) == 10
     assert G.all_combinations(5, 2)[0] == "w1-2" and G.combination_worms("w1-3-5") == (0, 2, 4)
-    cfg = {"kato_worms": 5, "k": [2], "max_combinations": None, "folds": list(range(10)),
-           "tasks": {"t": {"archs": ["mlp"]}}, "job": "folds"}
+    cfg = {"kato_worms": 5, "n_folds": 10, "k": [2], "max_combinations": None,
+           "folds": list(range(10)), "tasks": {"t": {"archs": ["mlp"]}}, "job": "folds"}
     fits = G.fits(cfg)
     assert len(fits) == 10 * 10 and len({(f.combination, f.fold) for f in fits}) == 100
     assert len(G.job_groups(cfg)) == 10  # folds batched: one job per combination and arch

@@ -174,3 +174,25 @@ def test_paper_grid_plans(run):
     # 7 tasks: 4+4+3+3+3+3 classifier archs + 6 trajectory archs = 26; 31 combinations;
     # the paper config batches the 10 folds of each task x combination x arch in one job
     assert counts["wang2021_train"] == 26 * 31
+
+
+def test_reproduce_grid_plans_the_claims_cells():
+    """config/reproduce.yaml: one combination job per training-worm combination, in one rule
+    per k, each declaring exactly the tasks run at its k (two states at every k, four
+    states at k = 3, seven states at k = 1, trajectories at k = 1 and 4 with 3 folds)."""
+    from conftest import REPO
+
+    if not (REPO / "../shared/data/real/kato2015_wt_nostim").is_dir():
+        pytest.skip("real Kato 2015 export not present")
+    res = run_snakemake(REPO, "wang2021_all", "-n", "--configfile=config/reproduce.yaml",
+                        "--forceall")
+    assert res.returncode == 0, res.stderr[-3000:]
+    counts = _job_counts(res.stdout)
+    assert {r: n for r, n in counts.items() if r.startswith("wang2021_train")} == {
+        "wang2021_train_k1": 5, "wang2021_train_k2": 10, "wang2021_train_k3": 10,
+        "wang2021_train_k4": 5, "wang2021_train_k5": 1}
+    blocks = {b.split(":")[0]: b for b in res.stdout.split("rule ")[1:]}
+    k3 = blocks["wang2021_train_k3"]
+    assert "cls4/k3/" in k3 and "cls2/k3/" in k3 and "cls7/" not in k3 and "traj/" not in k3
+    k1 = blocks["wang2021_train_k1"]
+    assert "cls7/k1/" in k1 and "traj/k1/" in k1 and "traj/k1/w1/fold3/" not in k1

@@ -5,7 +5,9 @@ the Kato worms is used (``max_combinations`` keeps an evenly spaced subset); eac
 combination's 8-step windows are shuffled into ``n_folds`` folds, of which ``folds`` are run.
 How many fits one job trains is ``job``: ``fit`` (one), ``folds`` (all folds of one task ×
 combination × arch, trained as one batched ensemble) or ``combination`` (every task and arch
-of a combination, each arch's folds batched).
+of a combination, each arch's folds batched). A task may run its own ``k`` and ``folds``
+lists (the reproduce tier runs the claims' cells of the costly tasks; an empty ``k`` skips
+the task).
 """
 
 from __future__ import annotations
@@ -71,12 +73,37 @@ def combinations(cfg: Mapping[str, Any], k: int) -> list[str]:
     return [combos[i] for i in idx]
 
 
-def k_values(cfg: Mapping[str, Any]) -> list[int]:
-    ks = [int(k) for k in cfg["k"]]
+def task_k(cfg: Mapping[str, Any], task: str) -> list[int]:
+    """Training-worm counts run for ``task``: its own ``k`` list if it has one (empty: the
+    task is not run), else ``wang2021.k``."""
+    spec = cfg["tasks"][task]
+    where = f"wang2021.tasks.{task}.k" if "k" in spec else "wang2021.k"
+    ks = [int(k) for k in (spec["k"] if "k" in spec else cfg["k"])]
     bad = [k for k in ks if k > cfg["kato_worms"]]
     if bad:
-        raise ValueError(f"wang2021.k has {bad} > wang2021.kato_worms={cfg['kato_worms']}")
+        raise ValueError(f"{where} has {bad} > wang2021.kato_worms={cfg['kato_worms']}")
     return ks
+
+
+def task_folds(cfg: Mapping[str, Any], task: str) -> list[int]:
+    """Folds run for ``task``: its own ``folds`` list if it has one, else ``wang2021.folds``."""
+    spec = cfg["tasks"][task]
+    where = f"wang2021.tasks.{task}.folds" if "folds" in spec else "wang2021.folds"
+    folds = [int(f) for f in (spec["folds"] if "folds" in spec else cfg["folds"])]
+    bad = [f for f in folds if f >= cfg["n_folds"]]
+    if bad:
+        raise ValueError(f"{where} has {bad} >= wang2021.n_folds={cfg['n_folds']}")
+    return folds
+
+
+def k_values(cfg: Mapping[str, Any]) -> list[int]:
+    """Every training-worm count some task runs, ascending."""
+    return sorted({k for task in cfg["tasks"] for k in task_k(cfg, task)})
+
+
+def has_task_grids(cfg: Mapping[str, Any]) -> bool:
+    """Whether some task runs its own ``k`` or ``folds`` list."""
+    return any("k" in spec or "folds" in spec for spec in cfg["tasks"].values())
 
 
 def fits(cfg: Mapping[str, Any]) -> list[Fit]:
@@ -85,9 +112,20 @@ def fits(cfg: Mapping[str, Any]) -> list[Fit]:
     for k in k_values(cfg):
         for combo in combinations(cfg, k):
             for task, spec in cfg["tasks"].items():
+                if k not in task_k(cfg, task):
+                    continue
                 for arch in spec["archs"]:
-                    out += [Fit(task, k, combo, f, arch) for f in cfg["folds"]]
+                    out += [Fit(task, k, combo, f, arch) for f in task_folds(cfg, task)]
     return out
+
+
+def combination_job_outputs(cfg: Mapping[str, Any], k: int | None = None) -> list[str]:
+    """Fit paths of a ``combination`` job below ``results/wang2021`` with ``{k}`` and
+    ``{combination}`` left as wildcards: every task run at ``k`` (every task if None),
+    its archs and folds."""
+    return [f"{task}/k{{k}}/{{combination}}/fold{fold}/{arch}"
+            for task, spec in cfg["tasks"].items() if k is None or k in task_k(cfg, task)
+            for arch in spec["archs"] for fold in task_folds(cfg, task)]
 
 
 def stable_seed(*parts: object) -> int:

@@ -26,6 +26,7 @@ from neurodyn.wang2021.run import Inputs, evaluate_ensemble, run_ensemble
 log = logging.getLogger("neurodyn")
 SVM_KEYS = ("svm_tol", "svm_max_iter")
 NOCHANGE_KEYS = ("horizon", "burn_in", "eval_stride")
+GRID_KEYS = ("archs", "k", "folds")  # a task's grid lists: which fits run, not how
 
 
 def fit_id(fit: G.Fit) -> str:
@@ -49,7 +50,8 @@ def fit_config(cfg: Mapping[str, Any], task: str, arch: str, seed: int,
         opts = {k: v for k, v in opts.items() if k not in SVM_KEYS}
     out: dict[str, Any] = {
         "seed": int(seed), "kato_worms": cfg["kato_worms"], "n_folds": cfg["n_folds"],
-        "window": cfg["window"], "task": {k: v for k, v in spec.items() if k != "archs"},
+        "window": cfg["window"],
+        "task": {k: v for k, v in spec.items() if k not in GRID_KEYS},
         "neurons": list(cfg["neuron_sets"][spec["neurons"]]), kind: opts}
     if spec.get("evaluate_nichols", False):
         out["nichols_worms"] = cfg["nichols_worms"]
