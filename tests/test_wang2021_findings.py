@@ -181,3 +181,46 @@ def test_findings_for_every_claim_in_order():
     assert [r.verdict for r in rows] == [REPRODUCED, REPRODUCED, INCONCLUSIVE, INCONCLUSIVE,
                                          REPRODUCED]
     assert all("(published)" in r.paper for r in rows)
+
+
+def test_still_improving_needs_a_material_late_gain():
+    """A best epoch at the end counts as still improving only when the mean loss of the last
+    10 % of the epochs lies more than 1 % below the 10 % before (a converged fit creeping
+    down does not, nor a noisy flat one whose last epochs hold its minimum)."""
+    flat = [1.0 - 0.5 * (1 - np.exp(-e / 5)) for e in range(100)]  # converged by epoch ~40
+    creeping = [v - 1e-5 * e for e, v in enumerate(flat)]  # best at the last epoch, tiny gain
+    falling = [1.0 - 0.005 * e for e in range(100)]  # window means 10 % apart
+    noisy = [0.5 + 0.02 * np.sin(1.7 * e) for e in range(99)] + [0.45]  # minimum at the end
+    fit = dict(epochs_run=100, best_epoch=99)
+    assert not F.still_improving({**fit, "val_loss_history": creeping})
+    assert not F.still_improving({**fit, "val_loss_history": noisy})
+    assert F.still_improving({**fit, "val_loss_history": falling})
+    # without a history: the best epoch decides; untrained fits never count
+    assert F.still_improving(fit) and not F.still_improving({**fit, "best_epoch": 40})
+    assert not F.still_improving(dict(epochs_run=0, best_epoch=0))
+    fits = _cls("cls2", 3, {"svm": (98.8, 83.0), "gnn": (99.5, 97.5)}, best=99)
+    for f in fits:
+        f["val_loss_history"] = falling if f["arch"] == "gnn" else []
+    reasons = F.evidence(F.fit_frame(fits), ("svm", "gnn"), "2-state")
+    assert any("still improving" in r for r in reasons)
+    for f in fits:
+        f["val_loss_history"] = creeping if f["arch"] == "gnn" else []
+    assert not F.evidence(F.fit_frame(fits), ("svm", "gnn"), "2-state")
+
+
+def test_collected_fits_keep_whether_they_were_still_improving(tmp_path):
+    import json
+
+    from neurodyn.wang2021.collect import collect_fits, load_fits
+
+    base = dict(task="cls2", k=1, combination="w1", arch="gnn", kind="classify",
+                epochs_run=20, best_epoch=19)
+    paths = []
+    for fold, hist in enumerate(([1.0 - 0.02 * e for e in range(20)], [0.5] * 19 + [0.499])):
+        path = tmp_path / f"{fold}.json"
+        path.write_text(json.dumps({**base, "fold": fold, "val_loss_history": hist}))
+        paths.append(path)
+    collect_fits(paths, tmp_path / "fits.json", {})
+    fits = load_fits(tmp_path / "fits.json")
+    assert [f["still_improving"] for f in fits] == [True, False]
+    assert all("val_loss_history" not in f for f in fits)

@@ -179,7 +179,7 @@ def test_paper_grid_plans(run):
 def test_reproduce_grid_plans_the_claims_cells():
     """config/reproduce.yaml: one combination job per training-worm combination, in one rule
     per k, each declaring exactly the tasks run at its k (two states at every k, four
-    states at k = 3, seven states at k = 1, trajectories at k = 1 and 4 with 3 folds)."""
+    states at k = 3, seven states at k = 1, trajectories at k = 1 and 4 with 2 folds)."""
     from conftest import REPO
 
     if not (REPO / "../shared/data/real/kato2015_wt_nostim").is_dir():
@@ -195,4 +195,4 @@ def test_reproduce_grid_plans_the_claims_cells():
     k3 = blocks["wang2021_train_k3"]
     assert "cls4/k3/" in k3 and "cls2/k3/" in k3 and "cls7/" not in k3 and "traj/" not in k3
     k1 = blocks["wang2021_train_k1"]
-    assert "cls7/k1/" in k1 and "traj/k1/" in k1 and "traj/k1/w1/fold3/" not in k1
+    assert "cls7/k1/" in k1 and "traj/k1/" in k1 and "traj/k1/w1/fold2/" not in k1

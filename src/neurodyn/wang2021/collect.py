@@ -15,7 +15,11 @@ REQUIRED = ("task", "k", "combination", "fold", "arch", "kind")
 
 def collect_fits(paths: Sequence[str | Path], out: str | Path,
                  prov: Mapping[str, Any]) -> None:
-    """Write ``{"provenance": ..., "fits": [...]}`` with every fit's record."""
+    """Write ``{"provenance": ..., "fits": [...]}`` with every fit's record; a fit's loss
+    history is replaced by whether it was still improving at the end (the findings'
+    evidence rule, :func:`neurodyn.wang2021.findings.still_improving`)."""
+    from neurodyn.wang2021.findings import still_improving  # findings reads this module
+
     fits = []
     for path in paths:
         rec = json.loads(Path(path).read_text())
@@ -23,6 +27,7 @@ def collect_fits(paths: Sequence[str | Path], out: str | Path,
         if missing:
             raise InputError(path, missing[0], "missing in a fit's metrics.json")
         rec.pop("provenance", None)
+        rec["still_improving"] = still_improving(rec)
         rec.pop("val_loss_history", None)
         fits.append(rec)
     write_json(out, {"provenance": {k: v for k, v in prov.items() if k != "config_json"},

@@ -10,8 +10,10 @@ fold when only one combination was run; intervals are 95 % t-intervals over thes
 (combination, fold) before averaging. Accuracies in percent.
 
 Evidence rules (every claim): fewer than :data:`MIN_UNITS` units per compared model, or more
-than :data:`MAX_LATE_SHARE` of the trained fits still improving (best validation epoch in the
-last :data:`LATE_FRACTION` of their epochs) make a claim ``inconclusive``; so do synthetic
+than :data:`MAX_LATE_SHARE` of the trained fits still improving (their mean validation loss
+over the last :data:`LATE_FRACTION` of their epochs below the mean over the part before by
+more than :data:`MIN_LATE_GAIN`; fits without a loss history: best epoch in that last part)
+make a claim ``inconclusive``; so do synthetic
 Kato stand-ins (one generator, never evidence) and a synthetic evaluation set. "≈ x" claims
 are equivalence rules: the interval inside x ± tolerance reproduces, an interval wholly
 outside it does not, an interval across the band's edge is inconclusive (too wide).
@@ -39,9 +41,13 @@ from neurodyn.wang2021 import quoted as Q
 from neurodyn.wang2021.tables import TABLE_ARCHS, find_task, table_k, trajectory_frame
 
 MIN_UNITS = 3
-#: a trained fit whose best validation epoch lies in the last 10 % of its epochs is still
-#: improving; more than 10 % of a claim's trained fits so make it inconclusive.
+#: a trained fit whose validation loss, averaged over the last 10 % of its epochs, lies more
+#: than 1 % (relative) below its average over the 10 % before is still improving (a trend of
+#: window means: a best epoch at the end alone is also a converged fit creeping down at a
+#: decayed learning rate, or noise on a small validation fold); more than 10 % of a claim's
+#: trained fits so make it inconclusive.
 LATE_FRACTION = 0.10
+MIN_LATE_GAIN = 0.01
 MAX_LATE_SHARE = 0.10
 #: W1 "all models ≈ 99 %": each model's seen accuracy within ± 3 pp of its published number.
 W1_TOL = 3.0
@@ -66,7 +72,26 @@ def fit_frame(fits: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame([{c: f.get(c, np.nan) for c in cols} for f in fits], columns=cols)
     for c in ("acc_seen", "acc_unseen_kato"):
         df[c] = pd.to_numeric(df[c], errors="coerce") * 100
+    df["still_improving"] = [bool(f["still_improving"]) if "still_improving" in f
+                             else still_improving(f) for f in fits]
     return df
+
+
+def still_improving(fit: Mapping[str, Any]) -> bool:
+    """Whether a trained fit's validation loss still fell materially at the end: its mean
+    over the last :data:`LATE_FRACTION` of the epochs below its mean over the same number of
+    epochs before by more than :data:`MIN_LATE_GAIN` (relative); without a loss history, its
+    best epoch lies in that last part."""
+    epochs = int(fit.get("epochs_run") or 0)
+    if epochs <= 0:
+        return False
+    window = max(1, math.ceil(LATE_FRACTION * epochs))
+    history = [float(v) for v in fit.get("val_loss_history") or []]
+    if len(history) >= 2 * window:
+        before = float(np.mean(history[-2 * window:-window]))
+        last = float(np.mean(history[-window:]))
+        return bool(last < before * (1 - MIN_LATE_GAIN))
+    return int(fit.get("best_epoch") or 0) >= epochs - window
 
 
 def units(values: pd.DataFrame, col: str) -> list[float]:
@@ -124,12 +149,11 @@ def evidence(df: pd.DataFrame, groups: Sequence[str], what: str) -> list[str]:
                            f"{MIN_UNITS}")
     trained = df[pd.to_numeric(df["epochs_run"], errors="coerce").fillna(0) > 0]
     if not trained.empty:
-        epochs = trained["epochs_run"].astype(float)
-        late = trained["best_epoch"].astype(float) >= epochs - np.maximum(
-            1, np.ceil(LATE_FRACTION * epochs))
+        late = trained["still_improving"].astype(bool)
         if late.mean() > MAX_LATE_SHARE:
             reasons.append(f"{int(late.sum())} of {len(trained)} trained fits still improving "
-                           f"(best epoch in the last {LATE_FRACTION:.0%} of epochs)")
+                           f"(mean validation loss of the last {LATE_FRACTION:.0%} of epochs "
+                           f"> {MIN_LATE_GAIN:.0%} below the {LATE_FRACTION:.0%} before)")
     if (df["kato_source"] != "real").any():
         reasons.append("synthetic Kato stand-ins (one generator): never evidence")
     return reasons

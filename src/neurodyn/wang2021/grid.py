@@ -96,6 +96,13 @@ def task_folds(cfg: Mapping[str, Any], task: str) -> list[int]:
     return folds
 
 
+def task_epochs(cfg: Mapping[str, Any], task: str) -> int:
+    """Training epochs of ``task``'s networks: its own ``epochs`` if set, else its kind's."""
+    spec = cfg["tasks"][task]
+    kind = "classify" if spec["kind"] == "classify" else "trajectory"
+    return int(spec.get("epochs", cfg[kind]["epochs"]))
+
+
 def k_values(cfg: Mapping[str, Any]) -> list[int]:
     """Every training-worm count some task runs, ascending."""
     return sorted({k for task in cfg["tasks"] for k in task_k(cfg, task)})

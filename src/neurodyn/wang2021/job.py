@@ -46,12 +46,14 @@ def fit_config(cfg: Mapping[str, Any], task: str, arch: str, seed: int,
         opts = {k: opts[k] for k in SVM_KEYS}
     elif arch == "nochange":
         opts = {k: opts[k] for k in NOCHANGE_KEYS}
-    elif kind == "classify":
-        opts = {k: v for k, v in opts.items() if k not in SVM_KEYS}
+    else:
+        if kind == "classify":
+            opts = {k: v for k, v in opts.items() if k not in SVM_KEYS}
+        opts["epochs"] = G.task_epochs(cfg, task)
     out: dict[str, Any] = {
         "seed": int(seed), "kato_worms": cfg["kato_worms"], "n_folds": cfg["n_folds"],
         "window": cfg["window"],
-        "task": {k: v for k, v in spec.items() if k not in GRID_KEYS},
+        "task": {k: v for k, v in spec.items() if k not in (*GRID_KEYS, "epochs")},
         "neurons": list(cfg["neuron_sets"][spec["neurons"]]), kind: opts}
     if spec.get("evaluate_nichols", False):
         out["nichols_worms"] = cfg["nichols_worms"]

@@ -292,10 +292,11 @@ def run_ensemble(inputs: Inputs, fits: Sequence[G.Fit], cfg: Mapping[str, Any], 
                                 burn_in=context, seed=group_seed,
                                 batch_size=opts["batch_size"])
     label = f"{task} k{fits[0].k} {fits[0].combination} {arch} ({E} folds)"
-    states = train_ensemble(module, opts["epochs"], settings, workdir, label)
+    epochs = G.task_epochs(cfg, task)
+    states = train_ensemble(module, epochs, settings, workdir, label)
     n_params = sum(p[0].numel() for p in model.parameters())
     for e, rec in enumerate(records):
-        rec.update(epochs_run=opts["epochs"], best_epoch=int(module.best_epoch[e]),
+        rec.update(epochs_run=epochs, best_epoch=int(module.best_epoch[e]),
                    best_val_loss=float(module.best_loss[e]), n_params=int(n_params),
                    val_loss_history=[h[e] for h in module.val_history])
     return records, states
