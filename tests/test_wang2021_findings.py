@@ -224,3 +224,40 @@ def test_collected_fits_keep_whether_they_were_still_improving(tmp_path):
     fits = load_fits(tmp_path / "fits.json")
     assert [f["still_improving"] for f in fits] == [True, False]
     assert all("val_loss_history" not in f for f in fits)
+
+
+def test_data_column_lists_training_settings_that_differ_from_the_thesis():
+    cfg = {**CFG, "classify": {"epochs": 80, "lr": 0.01, "lr_patience": 50, "hidden": 16},
+           "trajectory": {"epochs": 800, "lr": 1e-3, "lr_patience": 50, "hidden": 256,
+                          "ss_epochs": 300}}
+    cfg["tasks"] = {**cfg["tasks"], "cls7": {**cfg["tasks"]["cls7"], "epochs": 240}}
+    assert F.training_deviations(cfg, "cls2") == \
+        "deviations, ours (thesis): epochs 80 (800), lr 0.01 (0.001)"
+    assert "epochs 240 (800)" in F.training_deviations(cfg, "cls7")
+    assert F.training_deviations(cfg, "traj") == ""  # the thesis's settings
+    fits = _cls("cls2", 3, {a: (TABLE[a], UNSEEN[a]) for a in TABLE})
+    out = {f.claim: f for f in F.wang2021_findings(fits, cfg)}
+    assert out["W1"].data.endswith("epochs 80 (800), lr 0.01 (0.001)")
+    assert "epochs 240 (800)" in out["W3"].data and "deviations" not in out["W5"].data
+
+
+@pytest.mark.parametrize("kato, want", [("real", "held-out Kato worms"),
+                                        ("synthetic", "Nichols worms (SYNTHETIC)")])
+def test_trajectory_figures_show_the_findings_evaluation_set(kato, want):
+    """Fig. 2.3A/B plot the set W5 decides on: held-out real Kato worms when Kato is real and
+    Nichols synthetic, the labelled synthetic Nichols stand-ins otherwise."""
+    import matplotlib.pyplot as plt
+
+    from neurodyn.wang2021.figures import fig_2_3a, fig_2_3b
+
+    fits = _traj(lambda arch, k: 0.01, source=kato)
+    for f in fits:  # the two sets differ, so the plotted values tell which one was used
+        f["mse_unseen_kato"] = [2 * v for v in f["mse_unseen_kato"]]
+    for make in (fig_2_3a, fig_2_3b):
+        fig = make(fits, CFG)
+        assert fig.axes[0].get_ylabel() == f"MSE on {want}"
+        plt.close(fig)
+    fig = fig_2_3a(fits, CFG)
+    line = fig.axes[0].get_lines()[0]  # first model, k = 1: step-1 MSE 0.01 (x2 on Kato)
+    assert line.get_ydata()[0] == pytest.approx(0.02 if kato == "real" else 0.01, rel=0.1)
+    plt.close(fig)

@@ -122,14 +122,23 @@ def fig_2_2c(fits, cfg):
     return fig
 
 
-def _traj_summary(fits, data: str):
+def _traj_summary(fits):
+    """Trajectory errors on the findings' evaluation set (real Nichols worms, else held-out
+    real Kato worms, else the synthetic Nichols stand-ins) and its axis label."""
+    from neurodyn.wang2021.findings import eval_set, fit_frame
+
     df = trajectory_frame(fits)
-    return df[df.data == data]
+    if df.empty:
+        return df, "MSE"
+    data, real = eval_set(df, fit_frame(fits))
+    where = {"nichols": "Nichols worms", "unseen_kato": "held-out Kato worms"}[data]
+    return df[df.data == data], f"MSE on {where}" + ("" if real else " (SYNTHETIC)")
 
 
 def fig_2_3a(fits, cfg):
-    """MSE vs prediction step on Nichols worms, models trained on the fewest / most worms."""
-    df = _traj_summary(fits, "nichols")
+    """MSE vs prediction step on the evaluation worms, models trained on the fewest / most
+    worms."""
+    df, label = _traj_summary(fits)
     fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.3), sharey=True)
     ks = sorted(set(df.k))
     chosen = [ks[0], ks[-1]] if ks else []
@@ -145,14 +154,15 @@ def fig_2_3a(fits, cfg):
         ax.plot(base.index, base.values, color="k", ls="--", label="no change")
         ax.set(xlabel="prediction step", title=f"trained on {k} worm(s)", yscale="log")
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("MSE on Nichols worms")
+    axes[0].set_ylabel(label)
     fig.suptitle("Fig. 2.3A: trajectory prediction error vs step")
     return fig
 
 
 def fig_2_3b(fits, cfg):
-    """MSE at steps 1, 8 and 16 on Nichols worms (largest k), with the no-change baseline."""
-    df = _traj_summary(fits, "nichols")
+    """MSE at steps 1, 8 and 16 on the evaluation worms (largest k), with the no-change
+    baseline."""
+    df, label = _traj_summary(fits)
     fig, ax = plt.subplots(figsize=(6, 3.2))
     if df.empty:
         _empty(ax, "no trajectory fits")
@@ -168,7 +178,7 @@ def fig_2_3b(fits, cfg):
         ax.bar(np.arange(len(names)) + i * width, [v[0] for v in vals], width,
                yerr=[v[1] for v in vals], capsize=2, label=f"step {step}")
     ax.set_xticks(np.arange(len(names)) + width, names, rotation=20, ha="right")
-    ax.set(ylabel="MSE on Nichols worms", yscale="log",
+    ax.set(ylabel=label, yscale="log",
            title=f"Fig. 2.3B: MSE at steps 1, 8, 16 (trained on {k} worms)")
     ax.legend(fontsize=7)
     return fig

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from neurodyn.findings import (
     mean_interval,
 )
 from neurodyn.wang2021 import quoted as Q
+from neurodyn.wang2021.grid import task_epochs
 from neurodyn.wang2021.tables import TABLE_ARCHS, find_task, table_k, trajectory_frame
 
 MIN_UNITS = 3
@@ -343,9 +345,37 @@ def w5_trajectory(fits: Sequence[Mapping[str, Any]], df: pd.DataFrame,
                       else "")), len(sel))
 
 
+def training_deviations(cfg: Mapping[str, Any], task: str | None) -> str:
+    """The task's training settings that differ from the thesis's (``Q.THESIS_TRAINING``),
+    as 'ours (thesis)'; empty when none differ or the task is not configured."""
+    if task is None or task not in cfg["tasks"]:
+        return ""
+    kind = "classify" if cfg["tasks"][task]["kind"] == "classify" else "trajectory"
+    if kind not in cfg:
+        return ""
+    ours = {**cfg.get(kind, {}), "epochs": task_epochs(cfg, task)}
+    names = {"epochs": "epochs", "lr": "lr", "lr_patience": "plateau patience",
+             "hidden": "hidden", "ss_epochs": "scheduled-sampling epochs"}
+    parts = [f"{names[key]} {ours[key]:g} ({thesis:g})"
+             for key, thesis in Q.THESIS_TRAINING[kind].items()
+             if key in ours and float(ours[key]) != float(thesis)]
+    return "deviations, ours (thesis): " + ", ".join(parts) if parts else ""
+
+
+CLAIM_TASKS = {"W1": ("classify", 2), "W2": ("classify", 2), "W3": ("classify", 7),
+               "W4": ("classify", 4), "W5": ("trajectory", None)}
+
+
 def wang2021_findings(fits: Sequence[Mapping[str, Any]],
                       cfg: Mapping[str, Any]) -> list[Finding]:
-    """W1–W5 from the collected fit records and the study's config."""
+    """W1–W5 from the collected fit records and the study's config; each data column ends
+    with the run's training settings that differ from the thesis's."""
     df = fit_frame(fits)
-    return [w1_seen(df, cfg), w2_unseen(df, cfg), w3_seven_states(df, cfg),
-            w4_four_states(df, cfg), w5_trajectory(fits, df, cfg)]
+    out = []
+    for finding in (w1_seen(df, cfg), w2_unseen(df, cfg), w3_seven_states(df, cfg),
+                    w4_four_states(df, cfg), w5_trajectory(fits, df, cfg)):
+        kind, states = CLAIM_TASKS[finding.claim]
+        nichols = False if kind == "classify" else None
+        dev = training_deviations(cfg, find_task(cfg, kind, states, nichols=nichols))
+        out.append(replace(finding, data=f"{finding.data}; {dev}") if dev else finding)
+    return out

@@ -19,3 +19,11 @@ FOUR_STATE_NICHOLS = 70.0  # about 70 % (4 states, 3 neurons, Nichols)
 MODEL_NAMES = {"svm": "SVM", "mlp": "MLP", "node_mlp": "Node-MLP", "gnn": "GNN",
                "gnn_connectome": "GNN (connectome)", "lstm_mlp": "LSTM-MLP",
                "lstm_gnn": "LSTM-GNN", "nochange": "no change"}
+
+#: Training settings of the thesis (its Sec. 2 / App. A; our reading, as in the spec): a run's
+#: settings that differ are listed in the findings' data column.
+THESIS_TRAINING = {
+    "classify": {"epochs": 800, "lr": 1e-3, "lr_patience": 50, "hidden": 16},
+    "trajectory": {"epochs": 800, "lr": 1e-3, "lr_patience": 50, "hidden": 256,
+                   "ss_epochs": 300},
+}
