@@ -15,15 +15,15 @@ ZAPBENCH_DATA_CODE = code_version(
 ZAPBENCH_FIT_CODE = code_version(
     *_ZB_CORE, "digest.py", "train/__init__.py", "train/callbacks.py", "train/device.py",
     "train/runner.py", "train/runtime.py", "train/trainer.py", "zapbench/metrics.py",
-    "zapbench/trace_models.py", "zapbench/unet.py", "zapbench/fit.py", "zapbench/runs.py",
-    "zapbench/jobs.py",
+    "zapbench/trace_models.py", "zapbench/compute.py", "zapbench/unet.py", "zapbench/fit.py",
+    "zapbench/runs.py", "zapbench/jobs.py",
 )
 ZAPBENCH_CODE = code_version(  # tables and figures
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "plots",
     "zapbench",
 )
 ZAPBENCH_OUT = "results/zapbench"
-ZAPBENCH_TABLES = ("per_step", "table1", "table2", "table3", "findings")
+ZAPBENCH_TABLES = ("per_step", "table1", "table2", "table3", "rf_sweep")
 ZAPBENCH_FIGURES = {
     "fig6": "Fig. 6 video vs trace models",
     "fig5": "Fig. 5 spatial vs temporal context",
@@ -65,6 +65,7 @@ def zapbench_targets():
     if not ZAPBENCH_ON:
         return []
     out = [f"{ZAPBENCH_OUT}/tables/{t}.{ext}" for t in ZAPBENCH_TABLES for ext in ("csv", "md")]
+    out += [f"{ZAPBENCH_OUT}/findings.{ext}" for ext in ("csv", "md")]
     out += [f"{ZAPBENCH_OUT}/figures/{f}.png" for f in ZAPBENCH_FIGURES]
     if zapbench_published_file():
         out += [f"{ZAPBENCH_OUT}/figures/published.png", f"{ZAPBENCH_OUT}/tables/published.csv"]

@@ -116,7 +116,7 @@ def test_paper_scale_models_take_an_optimizer_step():
     from neurodyn.zapbench.grid import all_unet_settings
     from neurodyn.zapbench.synthetic import COVARIATES
     from neurodyn.zapbench.trace_models import build_trace_model
-    from neurodyn.zapbench.unet import UNetConfig, VideoUNet, count_parameters
+    from neurodyn.zapbench.unet import VideoUNet, count_parameters, unet_config
 
     torch.manual_seed(0)
     z = zapbench_config(tiny=False, paper=True)
@@ -140,10 +140,7 @@ def test_paper_scale_models_take_an_optimizer_step():
     ubatch = int(z["unet"]["train"]["batch_size"])
     for variant, s in all_unet_settings(z).items():
         c = max(int(v) for v in z["unet"]["variants"][variant]["contexts"])
-        cfg = UNetConfig(context=c, features=int(s["features"]), groups=int(s["groups"]),
-                         levels=int(s["levels"]), blocks=int(s["blocks"]),
-                         dropout=float(s["dropout"]), direct=bool(s["direct"]),
-                         horizon=horizon, input_downsample=int(s["input_downsample"]))
+        cfg = unet_config(s, c, horizon)
         model = VideoUNet(cfg, shape)
         d = int(s["input_downsample"])
         x = torch.randn(ubatch, c, shape[0], shape[1] // d, shape[2] // d)

@@ -8,6 +8,7 @@ import torch
 from zapbench_helpers import tiny_recording, zapbench_config
 
 from neurodyn.train.device import TrainSettings
+from neurodyn.zapbench.compute import receptive_field_xy, unet_cost
 from neurodyn.zapbench.fit import FitConfig, fit
 from neurodyn.zapbench.grid import unet_settings
 from neurodyn.zapbench.runs import VideoSource, run_unet, unet_forecast
@@ -117,6 +118,20 @@ def test_pooling_and_upsampling_equal_torch_ops(xy):
         upsample_xy(torch.zeros(1, 1, 1, 4, 4), (1, 21, 8))  # not voxel i // 6
 
 
+def test_z_pooling_and_upsampling_equal_torch_ops():
+    """From the second pooling on z is halved too (odd z: the last slice alone)."""
+    import torch.nn.functional as F
+
+    h = torch.randn(2, 3, 3, 5, 4, requires_grad=True)
+    ours, ref = pool_xy(h, 2), F.avg_pool3d(h, (2, 2, 2), ceil_mode=True)
+    torch.testing.assert_close(ours, ref)
+    g = torch.randn_like(ref)
+    torch.testing.assert_close(torch.autograd.grad(ours, h, g)[0],
+                               torch.autograd.grad(ref, h, g)[0])
+    torch.testing.assert_close(upsample_xy(ref, (3, 5, 4)),
+                               F.interpolate(ref, size=(3, 5, 4), mode="nearest"))
+
+
 def test_coarse_input_gives_full_resolution_output():
     model = VideoUNet(UNetConfig(context=2, features=8, groups=2, levels=2,
                                  input_downsample=4), (2, 8, 8))
@@ -141,6 +156,9 @@ def test_unet_variants_run_and_mask_input(tmp_path):
         assert ("pretrain" in rec["fit"]) == (variant != "base")
         assert (tmp_path / variant / "pretrain" / "last.ckpt").is_file() == (variant != "base")
         assert (tmp_path / variant / "train" / "metrics.csv").is_file()
+        settings = unet_settings(u["model"], spec)  # the record carries the cost tables' data
+        assert rec["macs"] == unet_cost(settings, 4, 8, data.video.shape[1:])["macs"]
+        assert rec["rf_xy"] == receptive_field_xy(settings)
 
 
 def _test_mae(rec: dict) -> float:

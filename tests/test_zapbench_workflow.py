@@ -13,10 +13,10 @@ from workflow_helpers import clone_repo, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-TABLES = ("per_step", "table1", "table2", "table3", "findings")
+TABLES = ("per_step", "table1", "table2", "table3", "rf_sweep")
 FIGURES = ("fig6", "fig5", "fig4", "fig8", "fig9", "fig10")
 TARGETS = [f"results/zapbench/tables/{t}.csv" for t in TABLES] + [
-    f"results/zapbench/figures/{f}.png" for f in FIGURES]
+    f"results/zapbench/figures/{f}.png" for f in FIGURES] + ["results/zapbench/findings.csv"]
 TINY = ("--configfile", "config/config.yaml", "tests/data/tiny.yaml")
 
 
@@ -36,6 +36,10 @@ def test_tiny_run_writes_every_table_and_figure(tmp_path):
     assert set(table2["input_downsample"]) == {1, 2}
     assert "Miniature ZAPBench (synthetic" in (
         repo / "results/zapbench/tables/table3.md").read_text()
+    findings = pd.read_csv(repo / "results/zapbench/findings.csv")
+    assert list(findings["claim"]) == [f"Z{i}" for i in range(1, 14)]
+    assert (findings["verdict"] == "inconclusive").all()  # one seed
+    assert findings["data"].str.startswith("synthetic miniature").all()
     again = run_snakemake(repo, "--cores", "2", *TINY, "-n", "--", *TARGETS)
     assert "Nothing to be done" in again.stdout + again.stderr
 

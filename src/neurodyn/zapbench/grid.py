@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from neurodyn.zapbench.compute import block_counts, input_offset
+
 
 def trace_runs(z: dict[str, Any]) -> list[dict[str, Any]]:
     """(model × context × seed) for the trace models."""
@@ -40,6 +42,15 @@ def check(z: dict[str, Any]) -> None:
             raise ValueError(f"config zapbench.unet.variants.{name}.pretrain_specimens={n} "
                              f"exceeds zapbench.data.extra_specimens="
                              f"{z['data']['extra_specimens']}")
+    for name, s in all_unet_settings(z).items():
+        try:
+            block_counts(s["blocks"], int(s["levels"]))
+            if input_offset(int(s["input_downsample"])) > int(s["levels"]):
+                raise ValueError(f"input_downsample={s['input_downsample']} needs levels ≥ "
+                                 f"{input_offset(int(s['input_downsample']))} (constant field "
+                                 "of view)")
+        except ValueError as err:
+            raise ValueError(f"config zapbench.unet.variants.{name}: {err}") from None
     if z.get("source") == "real":
         pre = [n for n, s in all_unet_settings(z).items() if int(s["pretrain_specimens"])]
         if pre:

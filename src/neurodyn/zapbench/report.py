@@ -9,10 +9,12 @@ from typing import Any
 
 import pandas as pd
 
+from neurodyn.findings import write_findings
 from neurodyn.io.atomic import write_text
 from neurodyn.plots.style import save_figure
 from neurodyn.tables import write_table
 from neurodyn.zapbench import figures, results
+from neurodyn.zapbench import findings as zfind
 from neurodyn.zapbench.grid import all_unet_settings
 
 CAPTION = {"synthetic": "Miniature ZAPBench (synthetic data, not the published recording).",
@@ -35,7 +37,7 @@ def _table(df: pd.DataFrame, out: Mapping[str, str], key: str, prov: Mapping[str
 
 def write_tables(paths: Sequence[str], z: Mapping[str, Any], out: Mapping[str, str],
                  prov: Mapping[str, Any]) -> None:
-    """Per-step table, Tables 1-3, findings; plus the long per-seed CSVs for the figures."""
+    """Per-step table, Tables 1-3, the findings table; the long per-seed CSVs for figures."""
     source = _source(z)
     records = load_records(paths)
     steps = results.per_step_frame(records)
@@ -52,20 +54,55 @@ def write_tables(paths: Sequence[str], z: Mapping[str, Any], out: Mapping[str, s
     _table(results.ablation_table(ov, settings, ref, ["train_split", "pretrain_specimens"],
                                   short, source), out, "table1", prov,
            "Table 1: training data of the video model (test MAE, mean over 32 steps)", source)
-    _table(results.ablation_table(ov, settings, ref, ["input_downsample"], short, source),
+    arch = results.arch_frame(records)
+    _table(results.ablation_table(ov, settings, ref, ["input_downsample"], short, source, arch),
            out, "table2", prov,
            "Table 2: input resolution (XY downsampling of the input; full-resolution output)",
-           source)
+           source, "Constant physical field of view: a ×d coarser input starts at pooling "
+           "level log2 d, so rf_xy (the XY receptive field in full-resolution voxels) stays "
+           "the reference's; n_parameters and macs (per forward, one sample) for comparison.")
+    _table(results.rf_sweep_table(steps, arch, settings, ref, source), out, "rf_sweep", prov,
+           "Receptive-field sweep at roughly fixed compute (Fig. 5)", source,
+           "Variants differing from the reference only in pooling levels and blocks per "
+           "level; z is pooled from the second pooling on. macs = multiply-accumulates per "
+           "forward of one sample: pooling levels add little compute (a level costs ≤ 1/4 "
+           "of the one above), so compute stays roughly fixed while rf_xy grows.")
     _table(results.table3(cond, ov, ref, [short, long], source), out, "table3", prov,
            "Table 3: Corr_H (and Corr_W) on the test split", source,
            "Corr_H: Pearson r over the 32 steps per window and neuron; Corr_W: over 32-frame "
            "snippets assembled at a fixed lead time (consecutive windows) per step and neuron; "
            "zero-variance pairs skipped, so Corr_H is NaN (undefined) for "
            "forecasts constant over the horizon (mean, last value).")
-    _table(results.findings(steps, settings, ref, short, long, source), out, "findings", prov,
-           "Qualitative findings of the papers, measured on this run", source,
-           "margin > 0 means the finding holds; 'reproduced' needs margin − 2 SE > 0 over "
-           "≥ 2 seeds. These are results, not tests.")
+    findings_table(records, steps, z, settings, out, prov)
+
+
+def data_label(z: Mapping[str, Any]) -> str:
+    """The findings' ``data`` column: synthetic miniature or the real crop."""
+    if _source(z) == "real":
+        r = z.get("real", {})
+        return (f"real (ZAPBench 20240930, scale {r.get('scale')}, crop {r.get('crop')}, "
+                "traces = segment means of the cropped video)")
+    g = z["data"]["generator"]
+    return (f"synthetic miniature (neurodyn generator {'×'.join(map(str, g['shape']))} voxels, "
+            f"{g['n_cells']} cells; waves travel +x at one voxel per frame), not the recording")
+
+
+def findings_table(records: Sequence[dict[str, Any]], steps: pd.DataFrame,
+                   z: Mapping[str, Any], settings: Mapping[str, Any], out: Mapping[str, str],
+                   prov: Mapping[str, Any]) -> pd.DataFrame:
+    """Claims Z1–Z13 (:mod:`neurodyn.zapbench.findings`) as ``out['findings'/'findings_md']``."""
+    b = z["benchmark"]
+    rows = zfind.zapbench_findings(steps, zfind.fits_frame(records), settings,
+                                   z["unet"]["reference"], int(b["short_context"]),
+                                   int(b["long_context"]), data_label(z),
+                                   synthetic=_source(z) == "synthetic")
+    note = " ".join(x for x in (CAPTION[_source(z)], (
+        "Rules fixed in neurodyn.zapbench.findings; measured = mean [95 % t-interval over "
+        "seeds] of per-seed test-MAE differences (or relative changes); published numbers "
+        "are the papers' (real recording, full scale)."),) if x)
+    return write_findings(rows, out["findings"], out["findings_md"], prov,
+                          "Findings: the claims of ZAPBench and the video-forecasting paper",
+                          note)
 
 
 def write_figures(steps_csv: str, cond_csv: str, z: Mapping[str, Any],

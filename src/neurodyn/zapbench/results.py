@@ -1,4 +1,6 @@
-"""From fit records to tables: per-step curves, Tables 1-3, findings (mean ± 2 SE over seeds).
+"""From fit records to tables: per-step curves, Tables 1-3 (mean ± 2 SE over seeds).
+
+The findings table is :mod:`neurodyn.zapbench.findings`.
 
 Aggregation order (spec §2.1): neurons → windows (inside each record), then the training
 conditions with equal weight, then seeds. The holdout split is kept separate.
@@ -98,9 +100,30 @@ def differs_only_in(settings: dict[str, dict[str, Any]], reference: str,
             if {k: v for k, v in s.items() if k not in ignore} == ref]
 
 
+ARCH = ("rf_xy", "n_parameters", "macs")
+
+
+def arch_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Per UNet (label, context): XY receptive field (full-resolution voxels), parameters and
+    MACs per forward (records written before these were kept give NaN)."""
+    rows = {(label_of(r), r["context"]): {k: r.get(k, np.nan) for k in ARCH}
+            for r in records if r["kind"] == "unet"}
+    return pd.DataFrame([{"label": lb, "context": c, **v} for (lb, c), v in rows.items()],
+                        columns=["label", "context", *ARCH])
+
+
+def _arch_of(arch: pd.DataFrame | None, name: str, context: int) -> dict[str, Any]:
+    if arch is None:
+        return {}
+    hit = arch[(arch["label"] == f"unet:{name}") & (arch["context"] == context)]
+    return {k: (hit[k].iloc[0] if len(hit) else np.nan) for k in ARCH}
+
+
 def ablation_table(ov: pd.DataFrame, settings: dict[str, dict[str, Any]], reference: str,
-                   keys: Sequence[str], context: int, source: str) -> pd.DataFrame:
-    """Test MAE (mean over steps) of the variants that differ from ``reference`` in ``keys``."""
+                   keys: Sequence[str], context: int, source: str,
+                   arch: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Test MAE (mean over steps) of the variants that differ from ``reference`` in ``keys``
+    (with ``arch``: their receptive field, parameters and MACs per forward)."""
     rows = []
     for name in differs_only_in(settings, reference, keys):
         sub = ov[(ov["label"] == f"unet:{name}") & (ov["context"] == context)]
@@ -109,7 +132,33 @@ def ablation_table(ov: pd.DataFrame, settings: dict[str, dict[str, Any]], refere
         mean, two_se, n = seed_stats(sub.groupby("seed")["mae"].mean())
         rows.append({"source": source, "variant": name,
                      **{k: settings[name][k] for k in keys}, "context": context,
+                     **_arch_of(arch, name, context),
                      "test_mae_mean": mean, "test_mae_2se": two_se, "n_seeds": n})
+    return pd.DataFrame(rows)
+
+
+def rf_sweep_table(steps: pd.DataFrame, arch: pd.DataFrame,
+                   settings: dict[str, dict[str, Any]], reference: str, source: str,
+                   late: tuple[int, int] = (9, 32)) -> pd.DataFrame:
+    """Fig. 5's receptive-field sweep (variants differing from ``reference`` only in levels
+    and blocks) per context: receptive field, parameters, MACs per forward and their ratio
+    to the reference's, test MAE over all lead times and over ``late`` ones."""
+    test = steps[steps["split"] == "test"]
+    rows = []
+    for name in differs_only_in(settings, reference, ["levels", "blocks"]):
+        sub = test[test["label"] == f"unet:{name}"]
+        for c in sorted(sub["context"].unique()):
+            here = sub[sub["context"] == c]
+            allm, all2, n = seed_stats(here.groupby("seed")["mae"].mean())
+            lt = here[(here["step"] >= late[0]) & (here["step"] <= late[1])]
+            latem, late2, _ = seed_stats(lt.groupby("seed")["mae"].mean())
+            a, ref = _arch_of(arch, name, int(c)), _arch_of(arch, reference, int(c))
+            rows.append({"source": source, "variant": name, "levels": settings[name]["levels"],
+                         "blocks": str(settings[name]["blocks"]), "context": int(c), **a,
+                         "macs_vs_reference": a["macs"] / ref["macs"],
+                         "test_mae_mean": allm, "test_mae_2se": all2,
+                         f"mae_steps_{late[0]}_{late[1]}_mean": latem,
+                         f"mae_steps_{late[0]}_{late[1]}_2se": late2, "n_seeds": n})
     return pd.DataFrame(rows)
 
 
@@ -133,81 +182,4 @@ def table3(cond: pd.DataFrame, ov: pd.DataFrame, reference: str, contexts: Seque
                          "best_trace_model": label == best, "corr_h_mean": h,
                          "corr_h_2se": h2, "corr_w_mean": w, "corr_w_2se": w2,
                          "n_seeds": n})
-    return pd.DataFrame(rows)
-
-
-def _margin(per_seed: pd.Series) -> tuple[float, float, int, str]:
-    """Mean margin ± 2 SE over seeds and a verdict (positive margin = finding reproduced)."""
-    mean, two_se, n = seed_stats(per_seed)
-    if n < 2 or not np.isfinite(two_se):
-        verdict = "reproduced (1 seed, no margin)" if mean > 0 else "not reproduced (1 seed)"
-    elif mean - two_se > 0:
-        verdict = "reproduced"
-    elif mean + two_se < 0:
-        verdict = "reversed"
-    else:
-        verdict = "not resolved (within 2 SE)"
-    return mean, two_se, n, verdict
-
-
-def findings(steps: pd.DataFrame, settings: dict[str, dict[str, Any]], reference: str,
-             short: int, long: int, source: str) -> pd.DataFrame:
-    """The papers' qualitative findings, measured as margins over seeds (not tuned for)."""
-    ov = overall(steps)
-    piv = ov.pivot_table(index="seed", columns=["label", "context"], values="mae")
-    rows: list[dict[str, Any]] = []
-
-    def add(finding: str, margin: pd.Series, unit: str = "MAE") -> None:
-        mean, two_se, n, verdict = _margin(margin.dropna())
-        rows.append({"source": source, "finding": finding, "margin_mean": mean,
-                     "margin_2se": two_se, "unit": unit, "n_seeds": n, "result": verdict})
-
-    def col(label: str, c: int) -> pd.Series | None:
-        return piv[(label, c)] if (label, c) in piv.columns else None
-
-    for c in (short, long):
-        naive = [s for s in (col("mean", c), col("last", c)) if s is not None]
-        learned = [s for m in LEARNED if (s := col(m, c)) is not None]
-        if naive and learned:
-            add(f"Q1 every learned trace model beats mean and last value (C={c})",
-                pd.concat(naive, axis=1).min(axis=1) - pd.concat(learned, axis=1).max(axis=1))
-    if col("timemix", short) is not None and col("timemix", long) is not None:
-        add(f"Q2 long context helps Time-Mix (C={short} minus C={long})",
-            col("timemix", short) - col("timemix", long))
-        others = [piv[k] for k in piv.columns if not str(k[0]).startswith("unet:")
-                  and k != ("timemix", long)]
-        if others:
-            add(f"Q2b Time-Mix C={long} is the best trace model (next best minus it)",
-                pd.concat(others, axis=1).min(axis=1) - col("timemix", long))
-    unet = col(f"unet:{reference}", short)
-    traces_short = [piv[k] for k in piv.columns if not str(k[0]).startswith("unet:")
-                    and k[1] == short]
-    if unet is not None and traces_short:
-        add(f"Q3 UNet beats every trace model at C={short} (best trace minus UNet)",
-            pd.concat(traces_short, axis=1).min(axis=1) - unet)
-        s = steps[(steps["split"] == "test") & (steps["step"] <= 8)]
-        early = s.pivot_table(index="seed", columns=["label", "context"], values="mae")
-        tr = [early[k] for k in early.columns if not str(k[0]).startswith("unet:")
-              and k[1] == short]
-        if (f"unet:{reference}", short) in early.columns:
-            add(f"Q3b ... at lead times 1-8 (best trace minus UNet, C={short})",
-                pd.concat(tr, axis=1).min(axis=1) - early[(f"unet:{reference}", short)])
-    for name in differs_only_in(settings, reference, ["input_mask"]):
-        if name != reference and col(f"unet:{name}", short) is not None and unet is not None:
-            add(f"Q4 masking unsegmented input voxels ({name}) changes test MAE by < 1% "
-                "(margin = 1% − |relative change|)",
-                1.0 - 100 * (col(f"unet:{name}", short) - unet).abs() / unet, unit="%")
-    late = steps[(steps["split"] == "test") & (steps["step"] > 8)]
-    late_p = late.pivot_table(index="seed", columns=["label", "context"], values="mae")
-    for name in differs_only_in(settings, reference, ["levels"]):
-        lv, ref_lv = settings[name]["levels"], settings[reference]["levels"]
-        if lv < ref_lv and (f"unet:{name}", short) in late_p.columns \
-                and (f"unet:{reference}", short) in late_p.columns:
-            add(f"Q5 {ref_lv} pooling levels beat {lv} at lead times 9-32 (C={short})",
-                late_p[(f"unet:{name}", short)] - late_p[(f"unet:{reference}", short)])
-    for name in differs_only_in(settings, reference, ["train_split"]):
-        if settings[name]["train_split"] == "train_val" and unet is not None \
-                and col(f"unet:{name}", short) is not None:
-            add("Q6 training on train+val lowers test MAE (train minus train+val)",
-                unet - col(f"unet:{name}", short))
     return pd.DataFrame(rows)

@@ -17,11 +17,12 @@ import torch
 from torch import Tensor
 
 from neurodyn.train.device import TrainSettings
+from neurodyn.zapbench.compute import receptive_field_xy, unet_cost
 from neurodyn.zapbench.dataset import LazyVideo, VideoData
 from neurodyn.zapbench.fit import FitConfig, FitResult, fit
 from neurodyn.zapbench.metrics import score_condition
 from neurodyn.zapbench.trace_models import build_trace_model
-from neurodyn.zapbench.unet import SegmentAverager, UNetConfig, VideoUNet, count_parameters
+from neurodyn.zapbench.unet import SegmentAverager, VideoUNet, count_parameters, unet_config
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # window starts → (W, H, N) forecasts
 EVAL_SPLITS = ("test", "test_holdout")
@@ -257,11 +258,7 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
     torch.manual_seed(int(seed))
     device = train.device
     horizon = data.benchmark.horizon
-    mcfg = UNetConfig(context=context, features=int(settings["features"]),
-                      groups=int(settings["groups"]), levels=int(settings["levels"]),
-                      blocks=int(settings["blocks"]), dropout=float(settings["dropout"]),
-                      direct=bool(settings["direct"]), horizon=horizon,
-                      input_downsample=int(settings["input_downsample"]))
+    mcfg = unet_config(settings, context, horizon)
     main = VideoSource(data, settings, device)
     model = VideoUNet(mcfg, main.frame_shape).to(device)
 
@@ -325,6 +322,8 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
     splits = EVAL_SPLITS if settings["holdout"] else ("test",)
     metrics = evaluate_predictor(lambda s: _batched(forecast, s, int(ucfg["eval_batch"])),
                                  data, context, splits)
+    cost = unet_cost(settings, context, horizon, main.frame_shape)
     return {"kind": "unet", "model": "unet", "variant": variant, "context": int(context),
             "seed": int(seed), "settings": settings, "n_parameters": count_parameters(model),
-            "fit": fit_info, "metrics": metrics}
+            "macs": cost["macs"], "rf_xy": receptive_field_xy(settings),
+            "frame_shape": list(main.frame_shape), "fit": fit_info, "metrics": metrics}

@@ -2,10 +2,13 @@
 
 Input (B, C, Z, X, Y): the C context frames are channels. Pre-activation residual blocks
 (GroupNorm, SiLU, 3³ convs), the same width F at every level, average pooling by (1, 2, 2)
-per level, nearest upsampling with additive skips, FiLM on a 32-d sinusoidal embedding of
-the lead time (zero-initialised, so it starts as the identity). ``direct=True`` drops the
-conditioning and predicts all H frames as output channels (the Fig. 4 comparison). An
-input coarser than the output (``input_downsample`` > 1) gets an upsampling head.
+into the first level and by (2, 2, 2) after it (z pooled after the first level, as in the
+paper; ceil mode), nearest upsampling with additive skips, FiLM on a 32-d sinusoidal
+embedding of the lead time (zero-initialised, so it starts as the identity). ``direct=True``
+drops the conditioning and predicts all H frames as output channels (the Fig. 4 comparison).
+An input ×d coarser than the output (``input_downsample`` = d > 1) starts at physical level
+log2 d and runs only the levels from there (the receptive field stays the same in physical
+units: Table 2 at constant field of view), then an upsampling head restores full resolution.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from neurodyn.zapbench.compute import block_counts, input_offset, z_pooled
 
 EMBED_DIM = 32
 
@@ -62,36 +67,36 @@ class ResBlock(nn.Module):
         return x + self.conv2(self.dropout(h))
 
 
-def pool_xy(h: Tensor) -> Tensor:
-    """``F.avg_pool3d(h, (1, 2, 2), ceil_mode=True)`` (1-voxel axes kept; a last odd row or
-    column averages the voxels it covers) from pads, reshapes and sums: its gradient is
+def pool_xy(h: Tensor, fz: int = 1) -> Tensor:
+    """``F.avg_pool3d(h, (fz, 2, 2), ceil_mode=True)`` (1-voxel axes kept; a last odd slice,
+    row or column averages the voxels it covers) from pads, reshapes and sums: its gradient is
     deterministic on CUDA, where ``avg_pool3d``'s backward is not."""
     b, c, z, x, y = h.shape
-    kx, ky = min(2, x), min(2, y)
-    px, py = (-x) % kx, (-y) % ky
-    shape = (b, c, z, (x + px) // kx, kx, (y + py) // ky, ky)
-    sums = F.pad(h, (0, py, 0, px)).reshape(shape).sum(dim=(4, 6))
-    if not (px or py):
-        return sums / (kx * ky)
-    ones = F.pad(h.new_ones(1, 1, 1, x, y), (0, py, 0, px))
-    return sums / ones.reshape(1, 1, 1, *shape[3:]).sum(dim=(4, 6))
+    kz, kx, ky = min(fz, z), min(2, x), min(2, y)
+    pz, px, py = (-z) % kz, (-x) % kx, (-y) % ky
+    shape = (b, c, (z + pz) // kz, kz, (x + px) // kx, kx, (y + py) // ky, ky)
+    sums = F.pad(h, (0, py, 0, px, 0, pz)).reshape(shape).sum(dim=(3, 5, 7))
+    if not (pz or px or py):
+        return sums / (kz * kx * ky)
+    ones = F.pad(h.new_ones(1, 1, z, x, y), (0, py, 0, px, 0, pz))
+    return sums / ones.reshape(1, 1, *shape[2:]).sum(dim=(3, 5, 7))
 
 
 def upsample_xy(h: Tensor, size: tuple[int, ...]) -> Tensor:
-    """Nearest-neighbour upsampling in X and Y to ``size`` (Z, X, Y) when each output size is
-    the input's times an integer factor, or ``pool_xy``'s input size (output voxel i takes
-    input voxel i // factor, as ``F.interpolate(mode="nearest")``), from expand and reshape:
-    its gradient is deterministic on CUDA."""
+    """Nearest-neighbour upsampling to ``size`` (Z, X, Y) when each output size is the
+    input's times an integer factor, or ``pool_xy``'s input size (output voxel i takes input
+    voxel i // factor, as ``F.interpolate(mode="nearest")``), from expand and reshape: its
+    gradient is deterministic on CUDA."""
     b, c, z, x, y = h.shape
     tz, tx, ty = (int(v) for v in size)
-    fx, fy = -(-tx // x), -(-ty // y)
+    fz, fx, fy = -(-tz // z), -(-tx // x), -(-ty // y)
     def whole(n: int, t: int, f: int) -> bool:  # nearest takes voxel i // f
         return t == n * f or (f == 2 and t == 2 * n - 1)
 
-    if tz != z or not (whole(x, tx, fx) and whole(y, ty, fy)):
+    if not (whole(z, tz, fz) and whole(x, tx, fx) and whole(y, ty, fy)):
         raise ValueError(f"cannot upsample {(z, x, y)} to {(tz, tx, ty)} by whole factors")
-    h = h[:, :, :, :, None, :, None].expand(b, c, z, x, fx, y, fy)
-    return h.reshape(b, c, z, x * fx, y * fy)[..., :tx, :ty]
+    h = h[:, :, :, None, :, None, :, None].expand(b, c, z, fz, x, fx, y, fy)
+    return h.reshape(b, c, z * fz, x * fx, y * fy)[..., :tz, :tx, :ty]
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,35 @@ class UNetConfig:
     context: int
     features: int = 16
     groups: int = 4
-    levels: int = 2  # pooling levels: the receptive-field knob
-    blocks: int = 1  # residual blocks per level, in the encoder and in the decoder
+    levels: int = 2  # pooling levels (physical, at full input resolution): the RF knob
+    blocks: int | tuple[int, ...] = 1  # residual blocks per level (one count, or one per
+    # physical level 0..levels), in the encoder and in the decoder
     dropout: float = 0.0
     direct: bool = False  # True: no lead-time conditioning, H output channels
     horizon: int = 32
     input_downsample: int = 1  # XY factor of the input relative to the output
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "blocks", block_counts(self.blocks, self.levels))
+        if input_offset(self.input_downsample) > self.levels:
+            raise ValueError(f"input_downsample={self.input_downsample} needs levels ≥ "
+                             f"{input_offset(self.input_downsample)} (the coarse input starts "
+                             "at that level, keeping the receptive field in physical units)")
+
+    @property
+    def physical_levels(self) -> range:
+        """The physical levels the network runs (a ×d coarser input starts at log2 d)."""
+        return range(input_offset(self.input_downsample), self.levels + 1)
+
+
+def unet_config(settings: dict, context: int, horizon: int) -> UNetConfig:
+    """The architecture of resolved variant ``settings`` (``grid.unet_settings``)."""
+    blocks = settings["blocks"]
+    return UNetConfig(context=int(context), features=int(settings["features"]),
+                      groups=int(settings["groups"]), levels=int(settings["levels"]),
+                      blocks=int(blocks) if isinstance(blocks, int) else tuple(blocks),
+                      dropout=float(settings["dropout"]), direct=bool(settings["direct"]),
+                      horizon=int(horizon), input_downsample=int(settings["input_downsample"]))
 
 
 class VideoUNet(nn.Module):
@@ -117,12 +145,13 @@ class VideoUNet(nn.Module):
         self.cfg, self.out_shape = cfg, tuple(out_shape)
         f, g = cfg.features, cfg.groups
         self.stem = nn.Conv3d(cfg.context, f, 3, padding=1)
+        self.levels = list(cfg.physical_levels)
         self.enc = nn.ModuleList(nn.ModuleList(ResBlock(f, g, cfg.dropout)
-                                               for _ in range(cfg.blocks))
-                                 for _ in range(cfg.levels + 1))
+                                               for _ in range(cfg.blocks[lv]))
+                                 for lv in self.levels)
         self.dec = nn.ModuleList(nn.ModuleList(ResBlock(f, g, cfg.dropout)
-                                               for _ in range(cfg.blocks))
-                                 for _ in range(cfg.levels + 1))
+                                               for _ in range(cfg.blocks[lv]))
+                                 for lv in self.levels)
         self.up_head = None
         if cfg.input_downsample > 1:
             self.up_head = nn.ModuleDict({"norm": nn.GroupNorm(g, f),
@@ -148,13 +177,13 @@ class VideoUNet(nn.Module):
             emb = lead_time_embedding(lead)
         h = self.stem(x)
         skips = []
-        for level, blocks in enumerate(self.enc):
-            if level > 0:
-                h = pool_xy(h)
+        for i, blocks in enumerate(self.enc):
+            if i > 0:
+                h = pool_xy(h, 2 if z_pooled(self.levels[i]) else 1)
             h = self._run(blocks, h, emb)
             skips.append(h)
         h = self._run(self.dec[-1], h, emb)
-        for level in range(self.cfg.levels - 1, -1, -1):
+        for level in range(len(self.levels) - 2, -1, -1):
             h = upsample_xy(h, skips[level].shape[2:]) + skips[level]
             h = self._run(self.dec[level], h, emb)
         if self.up_head is not None:
