@@ -1,30 +1,30 @@
-"""Cost of the Wang 2021 paper grid, and batched (fold-vectorised) vs one-fit-at-a-time.
+"""Cost of the Wang 2021 grids: batched (fold-vectorised) vs one-fit-at-a-time per fit at a
+tier's settings, the fast paths against their plain forms, and the projected cost of a tier.
 
-Usage: python benchmarks/wang2021_cost.py [--epochs 2] [--folds 10] [--timesteps 200]
+Usage: python benchmarks/wang2021_cost.py [--tier reproduce] [--epochs 3] [--folds 10]
+       [--data results/wang2021/data/real]
 
-1. The paper grid (config/config.yaml merged with config/paper.yaml): jobs, fits per task
-   kind and arch, epochs.
-2. Measured in this run, side by side on the same data (the processed Kato/Nichols files,
-   synthetic by default), thread count (1) and paper settings (batch 8 timesteps/windows,
-   hidden 16 / 256): for each architecture, ``--epochs`` epochs of
+1. The tier's grid (config/config.yaml merged with config/<tier>.yaml): fits per task kind
+   and arch, member-worm steps per epoch (an epoch is one Adam step per training worm).
+2. Measured side by side in this run on Wang's own product (``--data``: the native-rate
+   Kato file of rule wang2021_data; its real form when built, else synthetic), on whole
+   worms, 1 thread, the tier's model settings: for each architecture, ``--epochs`` epochs of
    * one at a time: ``--folds`` fits trained one after another (E = 1 each), and
-   * batched: the same ``--folds`` fits as one ensemble (E = ``--folds``),
-   on k = 3 training worms, timed on the first ``--timesteps`` samples of each worm and
-   scaled linearly to whole worms (the cost per step does not depend on T). Reported: wall
-   time per fit-epoch (training steps + per-epoch validation) of each path and the speed-up
-   per fit (one-at-a-time time / batched time per fit). Same code path (the workflow's
-   ``run_ensemble``), same seeds; final evaluation and process start-up (~10 s for torch +
-   Lightning per job) are excluded from the per-epoch numbers.
-3. Projection: paper fits × 800 epochs × measured time per fit-epoch, on 8 cores (8
-   single-thread batched jobs in parallel) and per GPU. No GPU was measured here: the GPU
-   line assumes one fit per job at the one-at-a-time CPU step rate (these models are tiny,
-   so a GPU is bound by per-step launch overhead, not FLOPs) — an assumption, not a
-   measurement.
+   * batched: the same fits as one ensemble (E = ``--folds``),
+   through the workflow's own ``run_ensemble`` (same seeds). Reported: seconds per
+   member-worm-epoch (one training step on one whole worm plus its share of validation) of
+   each path and the ratio. Final evaluation and process start-up are excluded.
+3. The allocator: one GNN training step with glibc keeping freed memory
+   (``train.runtime.keep_freed_memory``, the workflow's setting) vs its defaults, in two
+   child processes.
+4. Projection: every fit's epochs x training worms x the measured batched rate of its arch
+   (SVM and no-change fits cost no epochs), in core-hours and wall hours on 2 and 8 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -35,123 +35,157 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+TIMED = (("cls2", "mlp"), ("cls2", "gnn_connectome"), ("cls2", "gnn"), ("traj", "mlp"),
+         ("traj", "node_mlp"), ("traj", "gnn"), ("traj", "lstm_mlp"), ("traj", "lstm_gnn"))
 
-def merged_config() -> dict:
+
+def merged_config(tier: str) -> dict:
+    """wang2021 of config/config.yaml with config/<tier>.yaml merged over it (dicts deep)."""
+    def merge(base: dict, over: dict) -> dict:
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(
+                out.get(key), dict) else value
+        return out
+
     base = yaml.safe_load((ROOT / "config/config.yaml").read_text())["wang2021"]
-    paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text()).get("wang2021", {})
-    for key, value in paper.items():
-        if isinstance(value, dict):
-            base[key] = {**base[key], **value}
-        else:
-            base[key] = value
-    return base
+    tier_cfg = yaml.safe_load((ROOT / f"config/{tier}.yaml").read_text()) or {}
+    return merge(base, tier_cfg.get("wang2021", {}))
 
 
-def grid_summary(cfg: dict) -> tuple[Counter, int]:
+def grid_summary(cfg: dict) -> tuple[Counter, Counter]:
+    """Fits and member-worm steps per epoch, per (kind, arch)."""
     from neurodyn.wang2021 import grid as G
 
-    fits = G.fits(cfg)
-    per = Counter((cfg["tasks"][f.task]["kind"], f.arch) for f in fits)
-    return per, len(G.job_groups(cfg))
+    fits, steps = Counter(), Counter()
+    for fit in G.fits(cfg):
+        key = (cfg["tasks"][fit.task]["kind"], fit.arch)
+        fits[key] += 1
+        steps[key] += fit.k
+    return fits, steps
 
 
-def measure(cfg: dict, data: Path, arch: str, task: str, epochs: int, folds: int,
-            timesteps: int, device: str = "cpu") -> tuple[float, float]:
-    """Seconds per fit-epoch on whole worms (one at a time, batched), extrapolated from the
-    first ``timesteps`` samples of each training worm. Each run checkpoints every epoch into
-    a fresh folder, as the workflow's jobs do."""
+def measure(cfg: dict, data: Path, task: str, arch: str, epochs: int,
+            folds: int) -> tuple[float, float]:
+    """Seconds per member-worm-epoch (one at a time, batched) on whole worms, k = 1."""
     import tempfile
 
-    import torch
-
     from neurodyn.train.device import TrainSettings
-    from neurodyn.train.runtime import quiet_lightning
     from neurodyn.wang2021 import grid as G
     from neurodyn.wang2021.run import Inputs, run_ensemble
 
-    quiet_lightning()
-    torch.set_num_threads(1)
     kind = cfg["tasks"][task]["kind"]
-    run_cfg = {**cfg, "kato_worms": 5, "nichols_worms": 1,
-               kind: {**cfg[kind], "epochs": epochs}}
-
-    class Truncated(Inputs):
-        """The first ``timesteps`` samples of every worm (cost scales linearly)."""
-
-        def worms(self, which, neurons, n_states):  # noqa: ANN001, ANN202
-            w = super().worms(which, neurons, n_states)
-            w.n_steps = w.n_steps.clip(max=timesteps)
-            return w
-
-    inputs = Truncated(str(data / "Kato2015.nc"), str(data / "Nichols2017.nc"), run_cfg)
-    full = int(Inputs.worms(inputs, "kato", ("AVAL",), None).n_steps[:3].sum())
-    scale = full / (3 * min(timesteps, full // 3))
-    fits = [G.Fit(task, 3, "w1-2-3", f, arch) for f in range(folds)]
-    settings = TrainSettings.from_config({"device": device, "progress": False})
+    run_cfg = {**cfg, kind: {**cfg[kind], "epochs": epochs}}
+    inputs = Inputs(str(data / "Kato2015.nc"), str(data.parent / "synthetic/Nichols2017.nc"),
+                    run_cfg)
+    fits = [G.Fit(task, 1, "w1", f, arch) for f in range(folds)]
+    settings = TrainSettings(progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         run_ensemble(inputs, fits[:1], {**run_cfg, kind: {**run_cfg[kind], "epochs": 1}}, 0,
                      settings, Path(tmp, "warmup"))
         t0 = time.perf_counter()
         for i, fit in enumerate(fits):
             run_ensemble(inputs, [fit], run_cfg, 0, settings, Path(tmp, f"single{i}"))
-        single = (time.perf_counter() - t0) / (folds * epochs) * scale
+        single = (time.perf_counter() - t0) / (folds * epochs)
         t0 = time.perf_counter()
         run_ensemble(inputs, fits, run_cfg, 0, settings, Path(tmp, "batched"))
-        batched = (time.perf_counter() - t0) / (folds * epochs) * scale
+        batched = (time.perf_counter() - t0) / (folds * epochs)
     return single, batched
+
+
+def gnn_step_ms(keep_freed: bool, members: int = 5, repeats: int = 10) -> float:
+    """ms per GNN classifier training step on one whole worm (run in a child process)."""
+    import torch
+
+    from neurodyn.train.runtime import keep_freed_memory
+    from neurodyn.wang2021.batched import MemberAdam, init_members
+    from neurodyn.wang2021.models import Classifier
+
+    if keep_freed:
+        keep_freed_memory()
+    torch.set_num_threads(1)
+    model = Classifier("gnn", members, 15, 2, 2, 16)
+    init_members(model, list(range(members)))
+    opt = MemberAdam(model.parameters(), torch.full((members,), 1e-3))
+    x = torch.rand(3100, 15, 2).expand(members, -1, -1, -1)
+    m, w = torch.ones(3100, 15), torch.ones(members, 3100)
+    y = torch.randint(0, 2, (members, 3100))
+
+    def step() -> None:
+        loss = torch.nn.functional.cross_entropy(model(x, m, w).transpose(1, 2), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    step()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return (time.perf_counter() - t0) / repeats * 1e3
+
+
+def child_gnn_step(keep_freed: bool) -> float:
+    res = subprocess.run([sys.executable, __file__, "--gnn-step", "on" if keep_freed else "off"],
+                         capture_output=True, text=True, check=True)
+    return float(res.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--tier", default="reproduce", help="config/<tier>.yaml over config.yaml")
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--folds", type=int, default=10)
-    ap.add_argument("--timesteps", type=int, default=200,
-                    help="samples per training worm in the timed runs (extrapolated)")
-    ap.add_argument("--data", type=Path, default=ROOT / "results/data/synthetic/processed")
-    ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
-                    help="train.device of the timed runs")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="folder of Wang's Kato2015.nc (default: real if built, else synthetic)")
+    ap.add_argument("--gnn-step", choices=("on", "off"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    cfg = merged_config()
-    per, jobs = grid_summary(cfg)
-    n_fits = sum(per.values())
-    print(f"Paper grid: {n_fits} fits in {jobs} jobs (job mode '{cfg['job']}'); "
-          f"{len(cfg['k'])} values of k, {len(cfg['folds'])} folds, "
-          f"{len(cfg['tasks'])} tasks, {cfg['classify']['epochs']} epochs")
-    for (kind, arch), n in sorted(per.items()):
-        print(f"  {kind:10s} {arch:15s} {n:6d} fits")
-    t0 = time.perf_counter()
-    import lightning  # noqa: F401
-    import torch  # noqa: F401
-    print(f"\nimport torch + lightning in this process: {time.perf_counter() - t0:.1f} s "
-          "(paid once per job)")
-    print(f"\nMeasured: k=3, {args.folds} folds, {args.epochs} epochs on the first "
-          f"{args.timesteps} samples per worm, 1 thread, paper batch sizes; seconds per "
-          "fit-epoch, extrapolated to whole worms")
-    print(f"{'task':13s} {'arch':15s} {'one-at-a-time':>14s} {'batched':>9s} {'speed-up':>9s}")
+    if args.gnn_step:
+        print(gnn_step_ms(args.gnn_step == "on"))
+        return
+    import torch
+
+    from neurodyn.train.runtime import keep_freed_memory, quiet_lightning
+
+    quiet_lightning()
+    keep_freed_memory()
+    torch.set_num_threads(1)
+    data = args.data or next(d for d in (ROOT / "results/wang2021/data/real",
+                                         ROOT / "results/wang2021/data/synthetic")
+                             if (d / "Kato2015.nc").exists())
+    cfg = merged_config(args.tier)
+    fits, steps = grid_summary(cfg)
+    print(f"Tier '{args.tier}': {sum(fits.values())} fits; classifier "
+          f"{cfg['classify']['epochs']} epochs (hidden {cfg['classify']['hidden']}), "
+          f"trajectory {cfg['trajectory']['epochs']} epochs (hidden "
+          f"{cfg['trajectory']['hidden']}); data {data}")
+    print(f"{'kind':10s} {'arch':15s} {'fits':>6s} {'member-worm steps/epoch':>24s}")
+    for (kind, arch), n in sorted(fits.items()):
+        print(f"{kind:10s} {arch:15s} {n:6d} {steps[(kind, arch)]:24d}")
+
+    print(f"\nMeasured (this run): k = 1, {args.folds} folds, {args.epochs} epochs on whole "
+          "worms, 1 thread; seconds per member-worm-epoch")
+    print(f"{'task':6s} {'arch':15s} {'one-at-a-time':>14s} {'batched':>9s} {'ratio':>7s}")
     rates = {}
-    for task, arch in (("cls2", "mlp"), ("cls2", "gnn"), ("cls2", "gnn_connectome"),
-                       ("traj", "gnn"), ("traj", "lstm_gnn")):
-        single, batched = measure(cfg, args.data, arch, task, args.epochs, args.folds,
-                                  args.timesteps, args.device)
-        rates[(cfg["tasks"][task]["kind"], arch)] = (single, batched)
-        print(f"{task:13s} {arch:15s} {single:14.3f} {batched:9.3f} {single / batched:8.1f}x")
-        sys.stdout.flush()
-    epochs = cfg["classify"]["epochs"]
-    fallback = {"classify": rates[("classify", "gnn")], "trajectory": rates[("trajectory",
-                                                                              "gnn")]}
-    cpu = gpu = 0.0
-    for (kind, arch), n in per.items():
-        if arch in ("svm", "nochange"):
+    for task, arch in TIMED:
+        if task not in cfg["tasks"] or arch not in cfg["tasks"][task]["archs"]:
             continue
-        single, batched = rates.get((kind, arch), fallback[kind])
-        cpu += n * epochs * batched
-        gpu += n * epochs * single
-    print(f"\nProjected training time of the paper grid ({epochs} epochs, k=3-sized fits; "
-          "larger k cost proportionally more, smaller k less):")
-    print(f"  8 CPU cores, batched ensembles: {cpu / 8 / 3600:8.1f} h "
-          f"({cpu / 3600:.0f} core-hours)")
-    print(f"  1 GPU, one fit per job (assumed at the CPU one-at-a-time rate): "
-          f"{gpu / 3600:8.1f} h ({gpu / 86400:.1f} days)")
+        single, batched = measure(cfg, data, task, arch, args.epochs, args.folds)
+        rates[(cfg["tasks"][task]["kind"], arch)] = batched
+        print(f"{task:6s} {arch:15s} {single:14.4f} {batched:9.4f} {single / batched:6.2f}x")
+        sys.stdout.flush()
+
+    default, kept = child_gnn_step(False), child_gnn_step(True)
+    print(f"\nGNN classifier step, 5 members, one whole worm: glibc defaults {default:.1f} ms, "
+          f"freed memory kept {kept:.1f} ms ({default / kept:.2f}x)")
+
+    epochs = {"classify": cfg["classify"]["epochs"], "trajectory": cfg["trajectory"]["epochs"]}
+    core_s = sum(steps[key] * epochs[key[0]] * rates[key] for key in steps if key in rates)
+    missing = sorted(a for (k, a) in steps if (k, a) not in rates and a not in ("svm",
+                                                                                "nochange"))
+    print(f"\nProjected training of the '{args.tier}' grid at the batched rates: "
+          f"{core_s / 3600:.2f} core-hours; {core_s / 2 / 3600:.2f} h on 2 cores, "
+          f"{core_s / 8 / 3600:.2f} h on 8 cores"
+          + (f" (not timed, left out: {', '.join(missing)})" if missing else ""))
 
 
 if __name__ == "__main__":

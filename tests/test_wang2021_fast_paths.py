@@ -8,20 +8,9 @@ import torch
 
 from neurodyn.train.device import TrainSettings
 from neurodyn.wang2021 import grid as G
-from neurodyn.wang2021.batched import BBatchNorm, BLinear, elu, init_members
+from neurodyn.wang2021.batched import BBatchNorm, BLinear, init_members
 from neurodyn.wang2021.job import fit_config
 from neurodyn.wang2021.models import GraphLayer
-
-
-def test_elu_matches_torch_in_value_and_gradient():
-    x = torch.linspace(-6, 6, 1001, dtype=torch.float32).requires_grad_()
-    ref = x.detach().clone().requires_grad_()
-    y, y_ref = elu(x), torch.nn.functional.elu(ref)
-    torch.testing.assert_close(y, y_ref, atol=1e-6, rtol=0)
-    g = torch.randn_like(y)
-    y.backward(g)
-    y_ref.backward(g)
-    torch.testing.assert_close(x.grad, ref.grad, atol=1e-6, rtol=1e-6)
 
 
 def test_pair_layer_equals_the_layer_on_concatenated_pairs():

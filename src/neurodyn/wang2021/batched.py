@@ -20,6 +20,7 @@ import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -132,29 +133,6 @@ class BBatchNorm(nn.Module):
         return torch.addcmul(shift.reshape(view), x, scale.reshape(view))
 
 
-class _ELU(torch.autograd.Function):
-    """ELU (alpha 1) as exp(min(x, 0)) + max(x, 0) - 1, its gradient from the output
-    (1 where y > 0, else y + 1): the function of ``nn.functional.elu`` (to float32
-    rounding) in vectorised CPU kernels, several times faster than torch's ELU on CPU
-    (``benchmarks/wang2021_cost.py`` prints both)."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor) -> Tensor:  # noqa: ANN001
-        y = torch.exp(x.clamp_max(0.0)).add_(x.clamp_min(0.0)).sub_(1.0)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> Tensor:  # noqa: ANN001
-        (y,) = ctx.saved_tensors
-        return grad * (y.clamp_max(0.0) + 1.0)
-
-
-def elu(x: Tensor) -> Tensor:
-    """ELU with alpha 1 (see :class:`_ELU`)."""
-    return _ELU.apply(x)
-
-
 class BMLP(nn.Module):
     """Linear → ELU → Linear → ELU → BatchNorm (the NRI MLP block), per member."""
 
@@ -169,7 +147,7 @@ class BMLP(nn.Module):
 
     def after_first(self, pre: Tensor, weight: Tensor | None = None) -> Tensor:
         """The block from the first layer's output on (``pre`` = fc1(x))."""
-        return self.bn(elu(self.fc2(elu(pre))), weight)
+        return self.bn(F.elu(self.fc2(F.elu(pre))), weight)
 
 
 class NodeMLP(nn.Module):
@@ -183,7 +161,7 @@ class NodeMLP(nn.Module):
         self.bn = BBatchNorm(members, nodes * d_out)
 
     def forward(self, x: Tensor, weight: Tensor | None = None) -> Tensor:
-        h = elu(self.fc2(elu(self.fc1(x))))
+        h = F.elu(self.fc2(F.elu(self.fc1(x))))
         return self.bn(h.flatten(2), weight).reshape(h.shape)
 
 
