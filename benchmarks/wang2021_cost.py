@@ -30,8 +30,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -40,17 +38,10 @@ TIMED = (("cls2", "mlp"), ("cls2", "gnn_connectome"), ("cls2", "gnn"), ("traj", 
 
 
 def merged_config(tier: str) -> dict:
-    """wang2021 of config/config.yaml with config/<tier>.yaml merged over it (dicts deep)."""
-    def merge(base: dict, over: dict) -> dict:
-        out = dict(base)
-        for key, value in over.items():
-            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(
-                out.get(key), dict) else value
-        return out
+    """wang2021 of config/config.yaml with config/<tier>.yaml merged over it."""
+    from neurodyn.configs import load_config
 
-    base = yaml.safe_load((ROOT / "config/config.yaml").read_text())["wang2021"]
-    tier_cfg = yaml.safe_load((ROOT / f"config/{tier}.yaml").read_text()) or {}
-    return merge(base, tier_cfg.get("wang2021", {}))
+    return load_config(ROOT, f"config/{tier}.yaml")["wang2021"]
 
 
 def grid_summary(cfg: dict) -> tuple[Counter, Counter]:

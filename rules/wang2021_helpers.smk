@@ -117,7 +117,7 @@ def wang2021_job_outputs(k=None):
             f"results/wang2021/{path}/metrics.json"
             for path in wang2021_grid.combination_job_outputs(WANG, k)
         ]
-    if wang2021_grid.has_task_grids(WANG) and any("folds" in s for s in WANG["tasks"].values()):
+    if any("folds" in spec for spec in WANG["tasks"].values()):
         raise ValueError(
             "config wang2021: tasks with their own 'folds' need wang2021.job: combination"
         )

@@ -40,15 +40,6 @@ def run_snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.Compl
 def merged_config(*names: str) -> dict:
     """config/config.yaml with the given overlay files merged over it (nested update, as
     Snakemake merges ``--configfile`` overlays)."""
-    import yaml
+    from neurodyn.configs import load_config
 
-    def merge(base: dict, over: dict) -> dict:
-        for k, v in over.items():
-            base[k] = merge(base.get(k, {}), v) if isinstance(v, dict) and isinstance(
-                base.get(k), dict) else v
-        return base
-
-    cfg: dict = {}
-    for name in ("config/config.yaml", *names):
-        cfg = merge(cfg, yaml.safe_load((REPO / name).read_text()))
-    return cfg
+    return load_config(REPO, *names)

@@ -13,6 +13,7 @@ from neurodyn.plots.style import save_figure
 from neurodyn.wang2021 import quoted as Q
 from neurodyn.wang2021 import states as st
 from neurodyn.wang2021.collect import data_source
+from neurodyn.wang2021.findings import eval_set, fit_frame
 from neurodyn.wang2021.tables import (
     classify_frame,
     edge_correlations,
@@ -125,8 +126,6 @@ def fig_2_2c(fits, cfg):
 def _traj_summary(fits):
     """Trajectory errors on the findings' evaluation set (real Nichols worms, else held-out
     real Kato worms, else the synthetic Nichols stand-ins) and its axis label."""
-    from neurodyn.wang2021.findings import eval_set, fit_frame
-
     df = trajectory_frame(fits)
     if df.empty:
         return df, "MSE"
