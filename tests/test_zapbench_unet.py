@@ -10,7 +10,7 @@ from zapbench_helpers import tiny_recording, zapbench_config
 from neurodyn.train.device import TrainSettings
 from neurodyn.zapbench.compute import receptive_field_xy, unet_cost
 from neurodyn.zapbench.fit import FitConfig, fit
-from neurodyn.zapbench.grid import unet_settings
+from neurodyn.zapbench.grid import finetune_lrs, unet_settings
 from neurodyn.zapbench.runs import VideoSource, run_unet, unet_forecast
 from neurodyn.zapbench.synthetic import segment_means
 from neurodyn.zapbench.unet import (
@@ -155,7 +155,10 @@ def test_unet_variants_run_and_mask_input(tmp_path):
         assert len(curve) == 8 and np.isfinite(curve).all()
         assert ("pretrain" in rec["fit"]) == (variant != "base")
         assert (tmp_path / variant / "pretrain" / "last.ckpt").is_file() == (variant != "base")
-        assert (tmp_path / variant / "train" / "metrics.csv").is_file()
+        lrs = finetune_lrs(u)
+        stages = ([f"finetune_lr{lr:g}" for lr in lrs] if variant != "base" and len(lrs) > 1
+                  else ["train"])
+        assert all((tmp_path / variant / st / "metrics.csv").is_file() for st in stages)
         settings = unet_settings(u["model"], spec)  # the record carries the cost tables' data
         assert rec["macs"] == unet_cost(settings, 4, 8, data.video.shape[1:])["macs"]
         assert rec["rf_xy"] == receptive_field_xy(settings)
@@ -184,6 +187,43 @@ def test_unet_learns_and_pretraining_moves_its_starting_point(tmp_path):
         "pretrain_specimens": 1}), 4, 0, {**idle, "pretrain_steps": 40}, train=CPU)
     assert pre["fit"]["pretrain"]["best_val"] < 0.8 * untrained["fit"]["initial_val"]
     assert _test_mae(pre) < _test_mae(untrained)
+
+
+def test_pretraining_uses_the_voxel_loss_and_fine_tuning_picks_its_lr_on_validation(
+        tmp_path, monkeypatch):
+    """Pre-training on the extra specimen optimises the voxel loss, fine-tuning the trace
+    loss; each fine-tuning rate starts from the pre-trained weights and the kept one has the
+    lowest validation loss of those tried (a rate too small to move is never kept)."""
+    from neurodyn.zapbench import runs
+
+    data = tiny_recording(tmp_path)
+    extra = tiny_recording(tmp_path, seed=1)
+    u = zapbench_config()["unet"]
+    kinds: list[str] = []
+    real_init, real_loss = runs.VideoSource.__init__, runs.VideoSource.loss
+
+    def tag(self, d, settings, device):
+        real_init(self, d, settings, device)
+        self.on_extra = d is extra
+
+    def spy(self, pred, frames, traces, kind):
+        kinds.append((self.on_extra, kind))
+        return real_loss(self, pred, frames, traces, kind)
+
+    monkeypatch.setattr(runs.VideoSource, "__init__", tag)
+    monkeypatch.setattr(runs.VideoSource, "loss", spy)
+    ucfg = {**u, "pretrain_steps": 6, "finetune_lrs": [1e-12, 3e-3],
+            "train": {**u["train"], "max_steps": 30, "val_every": 10, "patience": 100,
+                      "lr": 1e-3}}
+    rec = run_unet(data, [extra], "pretrain1", unet_settings(u["model"], {
+        "pretrain_specimens": 1}), 4, 0, ucfg, train=CPU)
+    assert {k for on_extra, k in kinds if on_extra} == {"voxel"}
+    assert {k for on_extra, k in kinds if not on_extra} == {"trace"}
+    tried = rec["fit"]["finetune"]["tried"]
+    assert [t["lr"] for t in tried] == [1e-12, 3e-3]
+    assert rec["fit"]["finetune"]["lr"] == 3e-3
+    assert rec["fit"]["best_val"] == min(t["best_val"] for t in tried)
+    assert tried[1]["best_val"] < tried[0]["best_val"]
 
 
 def _toy_problem():

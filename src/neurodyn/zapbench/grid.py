@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from neurodyn.zapbench.compute import block_counts, input_offset
@@ -107,3 +108,9 @@ def unet_settings(model_cfg: dict[str, Any], variant: dict[str, Any]) -> dict[st
 def all_unet_settings(z: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: unet_settings(z["unet"]["model"], z["unet"]["variants"][name])
             for name in z["unet"]["run"]}
+
+
+def finetune_lrs(ucfg: Mapping[str, Any]) -> list[float]:
+    """Learning rates a pre-trained UNet is fine-tuned with (the best on validation is kept);
+    the training lr alone when ``zapbench.unet.finetune_lrs`` is not set."""
+    return [float(v) for v in ucfg.get("finetune_lrs") or [ucfg["train"]["lr"]]]

@@ -15,7 +15,7 @@ from typing import Any
 from neurodyn.io.atomic import write_json
 from neurodyn.train.device import TrainSettings
 from neurodyn.train.runner import FitRunner, PlannedFit
-from neurodyn.zapbench.grid import unet_settings
+from neurodyn.zapbench.grid import finetune_lrs, unet_settings
 
 
 def fit_id(run: Mapping[str, Any]) -> str:
@@ -47,6 +47,8 @@ def fit_spec(z: Mapping[str, Any], kind: str, run: Mapping[str, Any]) -> dict[st
     spec = {**run, "settings": variant}
     if int(variant["pretrain_specimens"]):
         spec["pretrain_steps"] = int(u["pretrain_steps"])
+        spec["pretrain_loss"] = str(u.get("pretrain_loss", "voxel"))
+        spec["finetune_lrs"] = finetune_lrs(u)
     return spec
 
 

@@ -7,6 +7,7 @@ chunk of them through the shared fit runner.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from neurodyn.train.device import TrainSettings
 from neurodyn.zapbench.compute import receptive_field_xy, unet_cost
 from neurodyn.zapbench.dataset import LazyVideo, VideoData
 from neurodyn.zapbench.fit import FitConfig, FitResult, fit
+from neurodyn.zapbench.grid import finetune_lrs
 from neurodyn.zapbench.metrics import score_condition
 from neurodyn.zapbench.trace_models import build_trace_model
 from neurodyn.zapbench.unet import SegmentAverager, VideoUNet, count_parameters, unet_config
@@ -247,6 +249,33 @@ def unet_forecast(model: VideoUNet, src: VideoSource, s: Tensor, context: int,
     return torch.stack(cols, dim=1)
 
 
+def _finetune(model: torch.nn.Module, train_loss: Callable[..., Tensor],
+              val_loss: Callable[[torch.nn.Module], float], fcfg: FitConfig, seed: int,
+              train: TrainSettings, workdir: Path | None, label: str,
+              lrs: Sequence[float]) -> dict[str, Any]:
+    """Fine-tune the pre-trained ``model`` once per learning rate, each from the pre-trained
+    weights, and keep (in ``model``) the one with the lowest validation loss (the paper
+    chooses fine-tuning learning rates on validation). With ``select_best`` off (validation
+    is trained on) only the first rate runs: nothing unseen is left to choose with."""
+    start = copy.deepcopy(model.state_dict())
+    lrs = list(lrs) if fcfg.select_best else list(lrs)[:1]
+    best: tuple[float, float, FitResult, dict[str, Tensor]] | None = None
+    tried = []
+    for lr in lrs:
+        model.load_state_dict(start)
+        model.train()
+        sub = f"finetune_lr{lr:g}" if len(lrs) > 1 else "train"
+        res = fit(model, train_loss, val_loss, replace(fcfg, lr=float(lr)), seed, train,
+                  workdir / sub if workdir else None, f"{label} lr {lr:g}".strip())
+        tried.append({"lr": float(lr), "best_val": res.best_val, "steps": res.steps})
+        if best is None or res.best_val < best[0]:
+            best = (res.best_val, float(lr), res, copy.deepcopy(model.state_dict()))
+    if best is None:
+        raise ValueError("zapbench.unet.finetune_lrs is empty")
+    model.load_state_dict(best[3])
+    return {**_fit_info(best[2]), "finetune": {"lr": best[1], "tried": tried}}
+
+
 def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
              settings: dict[str, Any], context: int, seed: int, ucfg: dict[str, Any], *,
              train: TrainSettings, workdir: Path | None = None,
@@ -266,13 +295,14 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
                                                                              Tensor]:
         return unet_step(model, src, s, lead, context, horizon)
 
-    def sampler(sources: list[tuple[VideoSource, Tensor]], batch: int):
+    def sampler(sources: list[tuple[VideoSource, Tensor]], batch: int,
+                loss: str = settings["loss"]):
         def train_loss(m: torch.nn.Module, gen: torch.Generator) -> Tensor:
             src, starts = sources[int(torch.randint(len(sources), (1,), generator=gen))]
             s = starts[torch.randint(len(starts), (batch,), generator=gen)]
             lead = torch.randint(1, horizon + 1, (batch,), generator=gen).to(device)
             pred, frames, traces = predict_frames(src, s, lead)
-            return src.loss(pred, frames, traces, settings["loss"])
+            return src.loss(pred, frames, traces, loss)
         return train_loss
 
     # fixed validation pairs (window, lead), drawn once per seed
@@ -291,8 +321,17 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
 
     fcfg = FitConfig.from_dict(ucfg["train"])
     fit_info: dict[str, Any] = {}
+    starts = torch.from_numpy(split_starts(data, settings["train_split"], context))
+    if settings["train_split"] == "train_val":  # val is trained on: never select on it
+        fcfg = replace(fcfg, select_best=False)
+    fit_info["selection"] = "best validation" if fcfg.select_best else "last step"
+    main_loss = sampler([(main, starts)], fcfg.batch_size)
     n_extra = int(settings["pretrain_specimens"])
-    if n_extra:
+    if not n_extra:
+        res = fit(model, main_loss, val_loss, fcfg, seed, train,
+                  workdir / "train" if workdir else None, label)
+        fit_info.update(_fit_info(res))
+    else:
         if len(extras) < n_extra:
             raise ValueError(f"variant {variant} pre-trains on {n_extra} specimens, "
                              f"only {len(extras)} generated")
@@ -301,19 +340,16 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
             src = VideoSource(extra, settings, device)
             t = extra.video.shape[0]
             sources.append((src, torch.arange(0, t - context - horizon + 1)))
+        pre_settings = {**settings, "loss": ucfg.get("pretrain_loss", "voxel")}
         pcfg = FitConfig.from_dict({**ucfg["train"], "max_steps": int(ucfg["pretrain_steps"]),
                                     "patience": 10**6})
-        pre = fit(model, sampler(sources, pcfg.batch_size), val_loss, pcfg, seed + 1, train,
+        pre_loss = sampler(sources, pcfg.batch_size, pre_settings["loss"])
+        pre = fit(model, pre_loss, val_loss, pcfg, seed + 1, train,
                   workdir / "pretrain" if workdir else None, f"{label} pretrain".strip())
-        fit_info["pretrain"] = {"steps": pre.steps, "best_val": pre.best_val}
-        model.train()
-    starts = torch.from_numpy(split_starts(data, settings["train_split"], context))
-    if settings["train_split"] == "train_val":  # val is trained on: never select on it
-        fcfg = replace(fcfg, select_best=False)
-    fit_info["selection"] = "best validation" if fcfg.select_best else "last step"
-    res = fit(model, sampler([(main, starts)], fcfg.batch_size), val_loss, fcfg, seed, train,
-              workdir / "train" if workdir else None, label)
-    fit_info.update(_fit_info(res))
+        fit_info["pretrain"] = {"steps": pre.steps, "best_val": pre.best_val,
+                                "loss": pre_settings["loss"]}
+        fit_info.update(_finetune(model, main_loss, val_loss, fcfg, seed, train, workdir,
+                                  label, finetune_lrs(ucfg)))
     model.eval()
 
     def forecast(starts: np.ndarray) -> Tensor:
