@@ -63,14 +63,14 @@ def _fits(world, seeds=(0, 1, 2), capped=()) -> pd.DataFrame:
                           "capped": (lb, c) in capped} for lb, c in world for s in seeds])
 
 
-def _run(world=None, synthetic=False, **kw) -> dict[str, F.Finding]:
+def _run(world=None, by_construction=False, **kw) -> dict[str, F.Finding]:
     world = world or _world()
     steps = _steps(world, kw.pop("seeds", (0, 1, 2)), kw.pop("early", None))
     fits = kw.pop("fits", None)
     fits = _fits(world, capped=kw.pop("capped", ())) if fits is None else fits
     settings = {k: v for k, v in SETTINGS.items() if (f"unet:{k}", SHORT) in world}
     rows = F.zapbench_findings(steps, fits, settings, "base", SHORT, LONG, "test data",
-                               synthetic)
+                               by_construction)
     return {r.claim: r for r in rows}
 
 
@@ -83,7 +83,7 @@ def test_every_claim_reproduced_where_it_holds():
 
 
 def test_miniature_construction_claims_are_never_evidence():
-    rows = _run(synthetic=True)
+    rows = _run(by_construction=True)
     for claim in CLAIMS:
         if claim in F.BY_CONSTRUCTION:
             assert rows[claim].verdict == INCONCLUSIVE
@@ -91,6 +91,13 @@ def test_miniature_construction_claims_are_never_evidence():
         else:
             assert rows[claim].verdict == REPRODUCED, claim
     assert F.BY_CONSTRUCTION == {"Z7", "Z10"}
+
+
+def test_only_one_way_synthetic_waves_make_claims_true_by_construction():
+    assert F.waves_fix_direction("synthetic", {})
+    assert F.waves_fix_direction("synthetic", {"wave_direction": "-y"})
+    assert not F.waves_fix_direction("synthetic", {"wave_direction": "mixed"})
+    assert not F.waves_fix_direction("real", {})
 
 
 FAIL = {  # one change of the world that each claim's rule must reject

@@ -83,8 +83,14 @@ def data_label(z: Mapping[str, Any]) -> str:
         return (f"real (ZAPBench 20240930, scale {r.get('scale')}, crop {r.get('crop')}, "
                 "traces = segment means of the cropped video)")
     g = z["data"]["generator"]
+    speed = int(g.get("speed", 1))
+    if g.get("wave_direction", "+x") == "mixed":
+        waves = (f"waves enter from all four edges at {speed} voxel(s) per frame, "
+                 f"{float(g.get('local_fraction', 0)):.0%} of sources in place")
+    else:
+        waves = f"waves travel {g.get('wave_direction', '+x')} at {speed} voxel(s) per frame"
     return (f"synthetic miniature (neurodyn generator {'×'.join(map(str, g['shape']))} voxels, "
-            f"{g['n_cells']} cells; waves travel +x at one voxel per frame), not the recording")
+            f"{g['n_cells']} cells; {waves}), not the recording")
 
 
 def findings_table(records: Sequence[dict[str, Any]], steps: pd.DataFrame,
@@ -95,7 +101,8 @@ def findings_table(records: Sequence[dict[str, Any]], steps: pd.DataFrame,
     rows = zfind.zapbench_findings(steps, zfind.fits_frame(records), settings,
                                    z["unet"]["reference"], int(b["short_context"]),
                                    int(b["long_context"]), data_label(z),
-                                   synthetic=_source(z) == "synthetic")
+                                   by_construction=zfind.waves_fix_direction(
+                                       _source(z), z["data"]["generator"]))
     note = " ".join(x for x in (CAPTION[_source(z)], (
         "Rules fixed in neurodyn.zapbench.findings; measured = mean [95 % t-interval over "
         "seeds] of per-seed test-MAE differences (or relative changes); published numbers "

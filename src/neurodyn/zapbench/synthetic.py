@@ -28,6 +28,8 @@ import numpy as np
 from scipy import ndimage
 
 DIRECTIONS = ("+x", "-x", "+y", "-y")
+#: a stimulus at an edge travels into the volume, away from that edge
+AWAY_FROM = {"-x": "+x", "+x": "-x", "-y": "+y", "+y": "-y"}
 COVARIATES = ("onset", "phase_sin", "phase_cos", "has_stimulus")
 
 
@@ -51,8 +53,14 @@ class GeneratorConfig:
     conditions: tuple[StimulusCondition, ...] = (
         StimulusCondition(26, "-x"), StimulusCondition(34, "+y"), StimulusCondition(30, "+x"),
         StimulusCondition(22, "-y"), StimulusCondition(0, "none"))
-    wave_direction: str = "+x"  # component that receives every source
+    # component that receives every source, or "mixed": each spontaneous source enters one
+    # of the four at its upstream edge (drawn per source) and each stimulus travels away
+    # from its edge, so the upstream direction of a neuron's future input is not fixed
+    wave_direction: str = "+x"
     speed: int = 1
+    # fraction of spontaneous sources that appear anywhere in the volume (no upstream
+    # precursor), so the future is only partly visible upstream
+    local_fraction: float = 0.0
     blur_mix: float = 0.2
     gamma: float = 0.985
     spontaneous_rate: float = 0.2
@@ -151,6 +159,26 @@ def _advect(comp: np.ndarray, direction: str, speed: int) -> np.ndarray:
     return out
 
 
+def _spontaneous_source(cfg: GeneratorConfig, rng: np.random.Generator
+                        ) -> tuple[str, tuple[float, float, float]]:
+    """(component, centre) of one spontaneous source: within 3 voxels of the upstream edge of
+    its component, or anywhere with probability ``local_fraction``. Draws z, x, y in that
+    order, as the single-direction generator always did (same specimens for a seed)."""
+    d = (DIRECTIONS[int(rng.integers(len(DIRECTIONS)))] if cfg.wave_direction == "mixed"
+         else cfg.wave_direction)
+    local = cfg.local_fraction > 0 and rng.uniform() < cfg.local_fraction
+    z, x, y = cfg.shape
+    zc = rng.uniform(0, z - 1)
+    coords = []
+    for axis, n in (("x", x), ("y", y)):
+        if local or d[1] != axis:
+            coords.append(rng.uniform(0, n - 1))
+        else:
+            depth = rng.uniform(0, 3)
+            coords.append(depth if d[0] == "+" else n - 1 - depth)
+    return d, (zc, coords[0], coords[1])
+
+
 def latent_field(cfg: GeneratorConfig, rng: np.random.Generator) -> np.ndarray:
     """Sum of the advected components for every frame: (T, Z, X, Y)."""
     n_frames = cfg.condition_length * len(cfg.conditions)
@@ -163,14 +191,15 @@ def latent_field(cfg: GeneratorConfig, rng: np.random.Generator) -> np.ndarray:
             blurred = ndimage.uniform_filter(moved, size=(1, 3, 3), mode="constant")
             comps[d] = cfg.gamma * ((1 - cfg.blur_mix) * moved + cfg.blur_mix * blurred)
         for _ in range(rng.poisson(cfg.spontaneous_rate)):
-            centre = (rng.uniform(0, cfg.shape[0] - 1), rng.uniform(0, 3),
-                      rng.uniform(0, cfg.shape[2] - 1))
-            comps[cfg.wave_direction] += rng.uniform(*cfg.spontaneous_amplitude) * _blob(
-                cfg.shape, centre, (sz, sxy, sxy))
+            d, centre = _spontaneous_source(cfg, rng)
+            amplitude = rng.uniform(*cfg.spontaneous_amplitude)
+            comps[d] += amplitude * _blob(cfg.shape, centre, (sz, sxy, sxy))
         cond = cfg.conditions[t // cfg.condition_length]
         phase = t % cfg.condition_length
         if cond.period > 0 and cond.location != "none" and phase % cond.period == 0:
-            comps[cfg.wave_direction] += cfg.stimulus_amplitude * _blob(
+            d = (AWAY_FROM[cond.location] if cfg.wave_direction == "mixed"
+                 else cfg.wave_direction)
+            comps[d] += cfg.stimulus_amplitude * _blob(
                 cfg.shape, _edge_centre(cond.location, cfg.shape),
                 (sz, cfg.stimulus_sigma_xy, cfg.stimulus_sigma_xy))
         out[t] = sum(comps.values())
