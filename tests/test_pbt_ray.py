@@ -137,33 +137,22 @@ def test_a_rerun_resumes_after_the_finished_generations(tmp_path):
     """A Ray job killed after generation 0 and rerun (here: a first run of one generation,
     then the full two): generation 0's member fits are reused untouched (same records,
     checkpoints not rewritten), generation 1 trains from the plan."""
-    import copy
-
-    import yaml
-
     from neurodyn.autolfads.data import synthetic_reaching
     from neurodyn.autolfads.pipeline import load_split
     from neurodyn.autolfads.ray_backend import run_ray_pbt
+    from neurodyn.configs import load_config, merge_config
     from neurodyn.io.spikes import write_spikes
 
     from conftest import REPO
 
-    def merge(base, over):
-        out = copy.deepcopy(base)
-        for k, v in over.items():
-            out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k),
-                                                                             dict) else v
-        return out
-
-    cfg = merge(yaml.safe_load((REPO / "config/config.yaml").read_text()),
-                yaml.safe_load((REPO / "tests/data/tiny.yaml").read_text()))["autolfads"]
+    cfg = load_config(REPO, "tests/data/tiny.yaml")["autolfads"]
     cfg["ray"] = {**cfg["ray"], "num_cpus": 2}
     data = tmp_path / "data.nc"
     write_spikes(synthetic_reaching(cfg["synthetic"], 0), data)
     space = search_space(cfg["search_space"], load_split(data, cfg).elements_per_trial)
 
     def run(generations):
-        c = merge(cfg, {"pbt": {"generations": generations}})
+        c = merge_config(cfg, {"pbt": {"generations": generations}})
         return run_ray_pbt(str(data), c, space, 0, str(tmp_path / "tune"),
                            str(tmp_path / "work"), {"device": "cpu"}, "code")
 

@@ -343,6 +343,20 @@ def test_long_context_variant_matches_the_paper():
     assert "long" not in zapbench_config(tiny=False)["unet"]["run"]  # default: not run
 
 
+def test_patience_met_at_the_step_cap_counts_as_stopped():
+    """Validation flat for ``patience`` rounds exactly when the step cap is reached: the
+    loss had stopped improving, so the fit is not one that was still improving at its cap."""
+    train_loss, _, _ = _toy_problem()
+    flat = fit(_linear(), train_loss, lambda m: 1.0, FitConfig(max_steps=30, val_every=10,
+                                                               patience=3, lr=0.05),
+               seed=1, settings=CPU)
+    assert flat.stopped_early and flat.steps == 30
+    short = fit(_linear(), train_loss, lambda m: 1.0, FitConfig(max_steps=20, val_every=10,
+                                                                patience=3, lr=0.05),
+                seed=1, settings=CPU)
+    assert not short.stopped_early and short.steps == 20
+
+
 def test_fit_without_selection_keeps_the_last_weights():
     """select_best=False: no early stop and no return to earlier weights, whatever the
     validation loss (used when validation data is also trained on)."""

@@ -6,8 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from neurodyn.configs import load_config
 from neurodyn.zapbench.benchmark import miniature_benchmark
 from neurodyn.zapbench.dataset import VideoData, open_video_dataset, to_dataset, write_video_dataset
 from neurodyn.zapbench.synthetic import COVARIATES, GeneratorConfig, generate
@@ -15,21 +14,10 @@ from neurodyn.zapbench.synthetic import COVARIATES, GeneratorConfig, generate
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
-            else copy.deepcopy(v)
-    return out
-
-
 def zapbench_config(tiny: bool = True, paper: bool = False) -> dict[str, Any]:
     """The ``zapbench`` section as Snakemake merges it (default, then tiny or paper)."""
-    z = yaml.safe_load((REPO / "config/config.yaml").read_text())["zapbench"]
     over = "tests/data/tiny.yaml" if tiny else "config/paper.yaml" if paper else None
-    if over:
-        z = _merge(z, yaml.safe_load((REPO / over).read_text())["zapbench"])
-    return z
+    return copy.deepcopy(load_config(REPO, *([over] if over else []))["zapbench"])
 
 
 def tiny_recording(tmp_path: Path, seed: int = 0, length: int = 100) -> VideoData:

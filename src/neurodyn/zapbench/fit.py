@@ -192,9 +192,11 @@ class StepFit(L.LightningModule):
 
     def result(self) -> FitResult:
         steps = self.history[-1][0] if self.history else 0
+        # the patience rule met, also when that happened at the last validation (at the
+        # step cap): the validation loss had stopped improving either way
         return FitResult(best_val=self.best_val, best_step=self.best_step, steps=steps,
-                         stopped_early=self.bad >= self.cfg.patience
-                         and steps < self.cfg.max_steps, history=list(self.history))
+                         stopped_early=self.bad >= self.cfg.patience,
+                         history=list(self.history))
 
 
 def fit(model: nn.Module, train_loss: Callable[[nn.Module, torch.Generator], Tensor],
