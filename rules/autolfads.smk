@@ -2,6 +2,9 @@
 # (Snakemake-native: one job per chunk of members per generation + one selection job per
 # generation; Ray Tune: one job running Tune's PBT scheduler), scored with NLB metrics.
 # The population x generations are known from config, so `snakemake -n` plans every job.
+# Every method runs once per replicate of autolfads.seeds, under <dataset>/seed<k>/ (seed of
+# replicate k: config seed + 1000 k); the random-search arm (backend "random") trains
+# `population` models at the first PBT engine's model-epochs of the same replicate.
 # Training rules (member, fixed, ray) train each member-generation as a keyed fit of
 # neurodyn.train.runner under results/autolfads/work/ (params.workdir, not an output: those
 # folders survive a failed job so that a rerun resumes or reuses them).
@@ -50,13 +53,15 @@ rule autolfads_init:
     input:
         f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
     output:
-        f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/plan/gen0.json",
+        f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/snakemake/plan/gen0.json",
+    wildcard_constraints:
+        seed=r"\d+",
     params:
         cfg=AUTOLFADS,
-        seed=config["seed"],
+        seed=autolfads_seed,
         code=AUTOLFADS_CODE,
     log:
-        "logs/autolfads/{nlb_dataset}/snakemake/init.log",
+        "logs/autolfads/{nlb_dataset}/seed{seed}/snakemake/init.log",
     conda:
         "../envs/data.yaml"
     script:
@@ -67,23 +72,25 @@ rule autolfads_member:
     input:
         unpack(autolfads_member_inputs),
     output:
-        json=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/gen{{gen}}/chunk{{chunk}}.json",
-        ckpts=directory(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/gen{{gen}}/chunk{{chunk}}.ckpt"),
+        json=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/snakemake/gen{{gen}}/chunk{{chunk}}.json",
+        ckpts=directory(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/snakemake/gen{{gen}}/chunk{{chunk}}.ckpt"),
     params:
         cfg=AUTOLFADS,
-        seed=config["seed"],
+        seed=autolfads_seed,
         root=autolfads_pbt_root,
-        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/snakemake/gen{{gen}}",  # resumable fits
+        # resumable fits
+        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/seed{{seed}}/snakemake/gen{{gen}}",
         code=AUTOLFADS_TRAIN_CODE,
     wildcard_constraints:
         gen=r"\d+",
+        seed=r"\d+",
     threads: 1
     resources:
         gpu=TRAIN_GPUS,
     benchmark:
-        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/snakemake/gen{{gen}}_chunk{{chunk}}.tsv"
+        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/seed{{seed}}/snakemake/gen{{gen}}_chunk{{chunk}}.tsv"
     log:
-        "logs/autolfads/{nlb_dataset}/snakemake/gen{gen}/chunk{chunk}.log",
+        "logs/autolfads/{nlb_dataset}/seed{seed}/snakemake/gen{gen}/chunk{chunk}.log",
     conda:
         TORCH_ENV
     script:
@@ -95,15 +102,16 @@ rule autolfads_select:
         plan=autolfads_previous_plan,
         chunks=autolfads_previous_chunks,
     output:
-        f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/plan/gen{{gen}}.json",
+        f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/snakemake/plan/gen{{gen}}.json",
     params:
         cfg=AUTOLFADS,
-        seed=config["seed"],
+        seed=autolfads_seed,
         code=AUTOLFADS_CODE,
     wildcard_constraints:
         gen=r"[1-9]\d*",
+        seed=r"\d+",
     log:
-        "logs/autolfads/{nlb_dataset}/snakemake/select_for_gen{gen}.log",
+        "logs/autolfads/{nlb_dataset}/seed{seed}/snakemake/select_for_gen{gen}.log",
     conda:
         "../envs/data.yaml"
     script:
@@ -116,14 +124,17 @@ rule autolfads_collect:
         chunks=autolfads_all_chunks,
         ckpts=autolfads_final_ckpts,
     output:
-        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/population.json",
-        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/snakemake/best.ckpt",
+        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/snakemake/population.json",
+        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/snakemake/best.ckpt",
+    wildcard_constraints:
+        seed=r"\d+",
     params:
         cfg=AUTOLFADS,
         root=autolfads_pbt_root,
+        backend="snakemake",
         code=AUTOLFADS_CODE,
     log:
-        "logs/autolfads/{nlb_dataset}/snakemake/collect.log",
+        "logs/autolfads/{nlb_dataset}/seed{seed}/snakemake/collect.log",
     conda:
         "../envs/data.yaml"
     script:
@@ -134,45 +145,104 @@ rule autolfads_fixed:
     input:
         f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
     output:
-        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/fixed/population.json",
-        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/fixed/best.ckpt",
+        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/fixed/population.json",
+        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/fixed/best.ckpt",
+    wildcard_constraints:
+        seed=r"\d+",
     params:
         cfg=AUTOLFADS,
-        seed=config["seed"],
-        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/fixed",  # resumable fit
+        seed=autolfads_seed,
+        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/seed{{seed}}/fixed",  # resumable fit
         code=AUTOLFADS_TRAIN_CODE,
     threads: 1
     resources:
         gpu=TRAIN_GPUS,
     benchmark:
-        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/fixed.tsv"
+        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/seed{{seed}}/fixed.tsv"
     log:
-        "logs/autolfads/{nlb_dataset}/fixed/train.log",
+        "logs/autolfads/{nlb_dataset}/seed{seed}/fixed/train.log",
     conda:
         TORCH_ENV
     script:
         "../workflow/scripts/autolfads_fixed.py"
 
 
+rule autolfads_random:
+    # random search (A3): a chunk of models, each trained from scratch for the epochs one
+    # member of the replicate's first PBT engine trained (equal model-epochs)
+    input:
+        data=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
+        pbt=autolfads_random_pbt,
+    output:
+        json=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/random/gen0/chunk{{chunk}}.json",
+        ckpts=directory(
+            f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/random/gen0/chunk{{chunk}}.ckpt"),
+    wildcard_constraints:
+        seed=r"\d+",
+        chunk=r"\d+",
+    params:
+        cfg=AUTOLFADS,
+        seed=autolfads_seed,
+        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/seed{{seed}}/random",  # resumable fits
+        code=AUTOLFADS_TRAIN_CODE,
+    threads: 1
+    resources:
+        gpu=TRAIN_GPUS,
+    benchmark:
+        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/seed{{seed}}/random_chunk{{chunk}}.tsv"
+    log:
+        "logs/autolfads/{nlb_dataset}/seed{seed}/random/chunk{chunk}.log",
+    conda:
+        TORCH_ENV
+    script:
+        "../workflow/scripts/autolfads_random.py"
+
+
+rule autolfads_random_collect:
+    input:
+        data=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
+        chunks=autolfads_random_chunks,
+        ckpts=autolfads_random_ckpts,
+    output:
+        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/random/population.json",
+        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/random/best.ckpt",
+    wildcard_constraints:
+        seed=r"\d+",
+    params:
+        cfg=AUTOLFADS,
+        root=autolfads_random_root,
+        backend="random",
+        code=AUTOLFADS_CODE,
+    log:
+        "logs/autolfads/{nlb_dataset}/seed{seed}/random/collect.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/autolfads_collect.py"
+
+
 rule autolfads_ray:
     input:
         f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
     output:
-        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/ray/population.json",
-        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/ray/best.ckpt",
-        tune=directory(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/ray/tune"),  # Tune's own files
+        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/ray/population.json",
+        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/ray/best.ckpt",
+        tune=directory(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/ray/tune"),  # Tune's own files
+    wildcard_constraints:
+        seed=r"\d+",
     params:
         cfg=AUTOLFADS,
-        seed=config["seed"],
-        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/ray",  # resumable member fits
+        seed=autolfads_seed,  # the script adds autolfads.ray.seed_offset
+        # resumable member fits
+        workdir=f"{AUTOLFADS_WORK}/{{nlb_dataset}}/seed{{seed}}/ray",
         code=AUTOLFADS_TRAIN_CODE,
     threads: AUTOLFADS.get("ray", {}).get("num_cpus", 2)
     resources:
         gpu=TRAIN_GPUS,
     benchmark:
-        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/ray.tsv"
+        f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/seed{{seed}}/ray.tsv"
     log:
-        "logs/autolfads/{nlb_dataset}/ray/tune.log",
+        "logs/autolfads/{nlb_dataset}/seed{seed}/ray/tune.log",
     conda:
         # TORCH_ENV plus ray[tune], CPU or GPU build as TORCH_ENV (rules/autolfads_helpers.smk)
         AUTOLFADS_RAY_ENV
@@ -183,20 +253,21 @@ rule autolfads_ray:
 rule autolfads_evaluate:
     input:
         data=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/data.nc",
-        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{backend}}/population.json",
-        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{backend}}/best.ckpt",
+        population=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/{{backend}}/population.json",
+        best=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/{{backend}}/best.ckpt",
     output:
-        metrics=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{backend}}/evaluation.json",
-        rates=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{backend}}/rates.nc",
+        metrics=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/{{backend}}/evaluation.json",
+        rates=f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/{{backend}}/rates.nc",
     wildcard_constraints:
-        backend="snakemake|ray|fixed",
+        backend="snakemake|ray|fixed|random",
+        seed=r"\d+",
     params:
         cfg=AUTOLFADS,
-        seed=config["seed"],
+        seed=autolfads_seed,
         code=AUTOLFADS_CODE,
     threads: 1
     log:
-        "logs/autolfads/{nlb_dataset}/{backend}/evaluate.log",
+        "logs/autolfads/{nlb_dataset}/seed{seed}/{backend}/evaluate.log",
     conda:
         TORCH_ENV
     script:
@@ -254,10 +325,10 @@ rule autolfads_tables:
         findings_prov=f"{AUTOLFADS_ROOT}/findings.provenance.json",
     params:
         backends=autolfads_backends(),
+        seeds=AUTOLFADS_SEEDS,
         population=AUTOLFADS.get("pbt", {}).get("population"),
         generations=AUTOLFADS.get("pbt", {}).get("generations"),
         pbt=AUTOLFADS.get("pbt", {}),
-        seed=config["seed"],
         seed_offset=AUTOLFADS.get("ray", {}).get("seed_offset", 0),
         code=AUTOLFADS_CODE,
     log:
@@ -270,7 +341,7 @@ rule autolfads_tables:
 
 rule autolfads_pbt_figure:
     input:
-        f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{backend}}/population.json",
+        autolfads_pbt_population,  # the first replicate
     output:
         report(
             f"{AUTOLFADS_ROOT}/figures/{{nlb_dataset}}_{{backend}}_pbt.png",

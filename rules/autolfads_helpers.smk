@@ -1,6 +1,8 @@
 # AutoLFADS helpers (config, schedule, code versions, input functions, target list), included
 # by rules/autolfads.smk (kept apart so that file holds only rules).
 from neurodyn.autolfads.plan import Schedule as AutolfadsSchedule  # noqa: E402  (torch-free)
+from neurodyn.autolfads.plan import replicate_seeds as autolfads_replicate_seeds  # noqa: E402
+from neurodyn.autolfads.plan import run_seed as autolfads_run_seed  # noqa: E402
 
 AUTOLFADS = config.get("autolfads", {})
 AUTOLFADS_CODE = code_version(
@@ -14,6 +16,7 @@ AUTOLFADS_TRAIN_CODE = code_version(
     "models/lfads_data.py", "train", "autolfads/data.py", "autolfads/pipeline.py",
     "autolfads/member.py", "autolfads/generations.py", "autolfads/plan.py",
     "autolfads/pbt.py", "autolfads/space.py", "autolfads/ray_backend.py",
+    "autolfads/random_search.py",
 )
 AUTOLFADS_ROOT = "results/autolfads"
 # Resumable member fit folders (neurodyn.train.runner): kept when a job fails, so a rerun
@@ -31,8 +34,28 @@ def autolfads_schedule():
 
 
 def autolfads_backends():
-    """PBT backends whose results enter the table (fixed-HP LFADS is always evaluated)."""
-    return list(AUTOLFADS.get("backends", []))
+    """PBT engines whose results enter the table (``random``, the random-search arm, and the
+    fixed-HP and smoothing baselines are not PBT engines)."""
+    engines = [b for b in AUTOLFADS.get("backends", []) if b != "random"]
+    if AUTOLFADS and not engines:
+        raise ValueError("autolfads.backends needs a PBT engine (snakemake or ray) besides "
+                         "random")
+    return engines
+
+
+def autolfads_random():
+    """The random-search arm (A3) is in the run: ``random`` in autolfads.backends."""
+    return "random" in AUTOLFADS.get("backends", [])
+
+
+# Replicates: every method runs once per entry of autolfads.seeds, under seed<k>/ (the
+# smoothing baseline, deterministic, once per dataset).
+AUTOLFADS_SEEDS = autolfads_replicate_seeds(AUTOLFADS) if AUTOLFADS else [0]
+
+
+def autolfads_seed(wildcards):
+    """The seed of replicate ``wildcards.seed`` (replicate 0: the global seed)."""
+    return autolfads_run_seed(config["seed"], wildcards.seed)
 
 
 # Real NLB datasets (MC_Maze, MC_Maze_Large/Medium/Small); rules/spikes_helpers.smk stops
@@ -49,8 +72,33 @@ def autolfads_real_file(wildcards):
     return nlb_spikes_path(wildcards.nlb_dataset, AUTOLFADS["real"]["bin_width_s"])
 
 
+def autolfads_run_root(wildcards):
+    """The folder of one dataset's replicate."""
+    return f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/seed{wildcards.seed}"
+
+
 def autolfads_pbt_root(wildcards):
-    return f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/snakemake"
+    return f"{autolfads_run_root(wildcards)}/snakemake"
+
+
+def autolfads_random_root(wildcards):
+    return f"{autolfads_run_root(wildcards)}/random"
+
+
+def autolfads_random_pbt(wildcards):
+    """The population of the replicate's first PBT engine, whose trained epochs per member the
+    random-search models match."""
+    return f"{autolfads_run_root(wildcards)}/{autolfads_backends()[0]}/population.json"
+
+
+def autolfads_random_chunks(wildcards):
+    return expand(f"{autolfads_random_root(wildcards)}/gen0/chunk{{c}}.json",
+                  c=range(autolfads_schedule().n_chunks))
+
+
+def autolfads_random_ckpts(wildcards):
+    return expand(f"{autolfads_random_root(wildcards)}/gen0/chunk{{c}}.ckpt",
+                  c=range(autolfads_schedule().n_chunks))
 
 
 def autolfads_member_inputs(wildcards):
@@ -90,14 +138,29 @@ def autolfads_final_ckpts(wildcards):
     return expand(f"{root}/gen{s.generations - 1}/chunk{{c}}.ckpt", c=range(s.n_chunks))
 
 
+def autolfads_methods():
+    """Methods run once per replicate: the PBT engines, random search, fixed-HP LFADS."""
+    return autolfads_backends() + (["random"] if autolfads_random() else []) + ["fixed"]
+
+
 def autolfads_evaluations(wildcards):
-    methods = autolfads_backends() + ["fixed", "smoothing"]
-    return expand(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/{{method}}/evaluation.json",
-                  nlb_dataset=autolfads_datasets(), method=methods)
+    runs = expand(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/{{method}}/evaluation.json",
+                  nlb_dataset=autolfads_datasets(), seed=AUTOLFADS_SEEDS,
+                  method=autolfads_methods())
+    return runs + expand(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/smoothing/evaluation.json",
+                         nlb_dataset=autolfads_datasets())
 
 
 def autolfads_rates_of_first_backend(wildcards):
-    return f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/{autolfads_backends()[0]}/rates.nc"
+    """Fig. 3: the first replicate's first PBT engine."""
+    return (f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/seed{AUTOLFADS_SEEDS[0]}/"
+            f"{autolfads_backends()[0]}/rates.nc")
+
+
+def autolfads_pbt_population(wildcards):
+    """Fig. 2: the first replicate's population of the figure's engine."""
+    return (f"{AUTOLFADS_ROOT}/{wildcards.nlb_dataset}/seed{AUTOLFADS_SEEDS[0]}/"
+            f"{wildcards.backend}/population.json")
 
 
 def autolfads_targets():
@@ -112,5 +175,3 @@ def autolfads_targets():
     figures += expand(f"{AUTOLFADS_ROOT}/figures/{{nlb_dataset}}_rates.png",
                       nlb_dataset=autolfads_datasets())
     return tables + figures
-
-

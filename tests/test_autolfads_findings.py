@@ -155,7 +155,7 @@ def test_tables_script_writes_the_findings(tmp_path):
         input=inputs, output=out, log=[], rule="autolfads_tables", wildcards={},
         scriptdir=str(REPO / "workflow/scripts"), config={"seed": 0},
         params=SimpleNamespace(backends=["snakemake"], population=4, generations=3,
-                               pbt=PBT, seed=0, seed_offset=0))
+                               pbt=PBT, seeds=[0], seed_offset=0))
     runpy.run_path(str(REPO / "workflow/scripts/autolfads_tables.py"),
                    init_globals={"snakemake": sm})
     table = pd.read_csv(out.findings)

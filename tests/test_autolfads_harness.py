@@ -81,12 +81,13 @@ def test_failed_member_row_fails_on_final_or_unhealthy_replacements():
 
 # --------------------------------------------------------------------------- workflow reruns
 DATASET = "SyntheticReaching"
-TARGETS = [f"results/autolfads/{DATASET}/snakemake/population.json",
-           f"results/autolfads/{DATASET}/fixed/population.json"]
-RESULTS = [*TARGETS, *(f"results/autolfads/{DATASET}/snakemake/gen{g}/chunk0.json"
+RUN = f"{DATASET}/seed0"  # replicate 0 of autolfads.seeds
+TARGETS = [f"results/autolfads/{RUN}/snakemake/population.json",
+           f"results/autolfads/{RUN}/fixed/population.json"]
+RESULTS = [*TARGETS, *(f"results/autolfads/{RUN}/snakemake/gen{g}/chunk0.json"
                        for g in (0, 1))]
-LOGS = {g: f"logs/autolfads/{DATASET}/snakemake/gen{g}/chunk0.log" for g in (0, 1)}
-FIXED_LOG = f"logs/autolfads/{DATASET}/fixed/train.log"
+LOGS = {g: f"logs/autolfads/{RUN}/snakemake/gen{g}/chunk0.log" for g in (0, 1)}
+FIXED_LOG = f"logs/autolfads/{RUN}/fixed/train.log"
 
 
 def _run(repo, *args):
@@ -125,7 +126,7 @@ def test_reruns_reuse_fits_and_a_training_key_retrains(tmp_path):
     _run(repo)
     assert _fits_line(repo, LOGS[0]) == (2, 0, 2) and _fits_line(repo, LOGS[1]) == (2, 0, 2)
     first = {p: (repo / p).read_bytes() for p in RESULTS}
-    ckpt = repo / f"results/autolfads/{DATASET}/snakemake/gen1/chunk0.ckpt/member0.ckpt"
+    ckpt = repo / f"results/autolfads/{RUN}/snakemake/gen1/chunk0.ckpt/member0.ckpt"
     first_ckpt = ckpt.read_bytes()
     epochs = [r["epochs"] for r in json.loads((repo / TARGETS[0]).read_text())[
         "generations"][1]]

@@ -1,7 +1,9 @@
 """AutoLFADS in the DAG: the paper config plans 20 members x at most 50 generations (the
 improvement-ratio rule may end the population early) with GPUs on the member jobs under the
-SLURM profile; the tiny config runs end to end (with the Ray Tune backend too when ray is
-installed) and writes Table 2, the sanity checks, the findings table and the figures."""
+SLURM profile; replicates (autolfads.seeds) and the random-search arm multiply the jobs as
+planned; the tiny config runs end to end with two seeds and random search (with the Ray Tune
+backend too when ray is installed) and writes Table 2, the sanity checks, the findings table
+and the figures."""
 
 import importlib.util
 import json
@@ -9,6 +11,7 @@ import re
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import REPO
 from workflow_helpers import clone_repo, run_snakemake
@@ -35,12 +38,38 @@ def test_paper_config_plans_population_with_gpus():
     assert member_jobs and all("gpu=1" in block.split("\n\n")[0] for block in member_jobs)
 
 
+def _job_counts(out: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r"^(autolfads_\w+)\s+(\d+)$", out, flags=re.M)}
+
+
+def test_seeds_and_random_search_plan_one_run_per_seed(tmp_path):
+    """Three replicates with random search: every method three times (under seed<k>/), the
+    random arm in chunks of members_per_job after its replicate's PBT, smoothing once."""
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({"autolfads": {"seeds": [0, 1, 2],
+                                                     "backends": ["snakemake", "random"]}}))
+    res = run_snakemake(REPO, "-n", "--configfile", "config/config.yaml", str(overlay),
+                        "--", "results/autolfads/tables/table2.csv")
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    counts = _job_counts(out)
+    # default: population 4 in chunks of 2, 3 generations
+    assert counts["autolfads_member"] == 3 * 2 * 3 and counts["autolfads_select"] == 3 * 2
+    assert counts["autolfads_random"] == 3 * 2 and counts["autolfads_random_collect"] == 3
+    assert counts["autolfads_fixed"] == 3 and counts["autolfads_smoothing"] == 1
+    assert counts["autolfads_evaluate"] == 3 * 3  # snakemake, random, fixed per seed
+    for k in (0, 1, 2):
+        assert f"results/autolfads/SyntheticReaching/seed{k}/random/population.json" in out
+    assert "seed3" not in out
+
+
 def test_tiny_run_writes_table_and_figures(tmp_path):
     repo = clone_repo(tmp_path / "repo")
-    backends = '["snakemake", "ray"]' if HAS_RAY else '["snakemake"]'
+    backends = ["snakemake", "random"] + (["ray"] if HAS_RAY else [])
+    (repo / "overlay.yaml").write_text(yaml.safe_dump({"autolfads": {
+        "backends": backends, "seeds": [0, 1], "ray": {"seed_offset": 7}}}))
     res = run_snakemake(repo, "--cores", "2", "--configfile", "config/config.yaml",
-                        "tests/data/tiny.yaml", "--config",
-                        f'autolfads={{"backends": {backends}}}', "--", *TARGETS, timeout=900)
+                        "tests/data/tiny.yaml", "overlay.yaml", "--", *TARGETS, timeout=1200)
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     for target in TARGETS:
         assert (repo / target).stat().st_size > 0
@@ -48,9 +77,19 @@ def test_tiny_run_writes_table_and_figures(tmp_path):
     assert set(table["source"]) == {"synthetic"}
     methods = set(table["method"])
     assert {"AutoLFADS", "LFADS (fixed HPs)", "Gaussian smoothing"} <= methods
-    population = json.loads((repo / "results/autolfads/SyntheticReaching/snakemake/"
-                             "population.json").read_text())
+    run = repo / "results/autolfads/SyntheticReaching"
+    population = json.loads((run / "seed0/snakemake/population.json").read_text())
     assert [len(g) for g in population["generations"]] == [2, 2]
+    # random search: 2 models trained as long as one PBT member (2 + 1 epochs), same budget
+    rand = json.loads((run / "seed1/random/population.json").read_text())
+    assert [[r["epochs"] for r in g] for g in rand["generations"]] == [[3, 3]]
+    evals = {(k, b): json.loads((run / f"seed{k}/{b}/evaluation.json").read_text())
+             for k in (0, 1) for b in ("snakemake", "random", "fixed")}
+    assert all(r["seed"] == k for (k, _), r in evals.items())
+    assert evals[(1, "random")]["model_epochs"] == evals[(1, "snakemake")]["model_epochs"] == 6
+    assert evals[(0, "snakemake")]["co_bps"] != evals[(1, "snakemake")]["co_bps"]
+    rows = table.set_index("backend")
+    assert {rows.loc[b, "n_seeds"] for b in ("snakemake", "random", "fixed")} == {2}
     sanity = pd.read_csv(repo / TARGETS[1])
     dropped = sanity[sanity["check"].str.startswith("member-generations")]
     assert len(dropped) and dropped["pass"].all()
@@ -58,10 +97,12 @@ def test_tiny_run_writes_table_and_figures(tmp_path):
     assert len(failed) and failed["pass"].all() and (failed["value"] == 0).all()
     findings = pd.read_csv(repo / "results/autolfads/findings.csv").set_index("claim")
     assert list(findings.index) == ["A1", "A2", "A3"]
-    assert (findings["verdict"] == "inconclusive").all()  # one seed, no random-search arm
-    assert "1 seed(s)" in findings.loc["A1", "reason"]
-    assert ("identical by construction" if HAS_RAY else "not in this run") in (
-        findings.loc["A2", "reason"])
+    assert (findings["verdict"] == "inconclusive").all()  # two seeds, fixed generations
+    assert "2 seed(s), need 3" in findings.loc["A1", "reason"]
+    assert "2 seed(s), need 3" in findings.loc["A3", "reason"]
+    assert "random-search arm" not in findings.loc["A3", "reason"]
+    if not HAS_RAY:
+        assert "not in this run" in findings.loc["A2", "reason"]
     assert findings["data"].str.contains("synthetic").all()
     if HAS_RAY:
         assert {"snakemake", "ray", "ray-snakemake"} <= set(table["backend"])

@@ -60,14 +60,18 @@ def test_explore_keeps_every_hp_in_bounds(space):
         for _ in range(300):
             new = explore(hps, space, rng)
             assert space.contains(new), new
-            for p in space.params:  # bounded multiplicative step
-                if hps[p.name] > 0:
+            for p in space.params:  # bounded step: x or / (1 + w) in log, ± w·range linear
+                if p.log:
                     ratio = new[p.name] / hps[p.name]
-                    assert 1 - p.explore_weight - 1e-12 <= ratio <= 1 + p.explore_weight + 1e-12
+                    w = 1 + p.explore_weight
+                    assert 1 / w - 1e-12 <= ratio <= w + 1e-12
+                else:
+                    step = abs(new[p.name] - hps[p.name])
+                    assert step <= p.explore_weight * (p.high - p.low) + 1e-12
             hps = new
     # a perturbation changes the values (never a no-op)
     moved = explore(initial_hps(space, 1, 0)[0], space, rng)
-    assert all(moved[k] != v for k, v in initial_hps(space, 1, 0)[0].items() if v > 0)
+    assert all(moved[k] != v for k, v in initial_hps(space, 1, 0)[0].items())
 
 
 def test_tournament_losers_clone_winners():

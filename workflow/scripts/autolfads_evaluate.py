@@ -1,4 +1,5 @@
-"""NLB metrics of a backend's best model (or of the fixed-HP model) on the evaluation trials."""
+"""NLB metrics of a backend's best model (PBT engine, random search or the fixed-HP model) of
+one replicate on the evaluation trials; the record carries the replicate (``seed``)."""
 
 import sys
 from pathlib import Path
@@ -16,7 +17,8 @@ from neurodyn.io.atomic import write_json  # noqa: E402
 from neurodyn.train.runtime import quiet_lightning  # noqa: E402
 from neurodyn.workflow import logged, run_provenance  # noqa: E402
 
-METHODS = {"snakemake": "AutoLFADS", "ray": "AutoLFADS", "fixed": "LFADS (fixed HPs)"}
+METHODS = {"snakemake": "AutoLFADS", "ray": "AutoLFADS", "fixed": "LFADS (fixed HPs)",
+           "random": "LFADS (random search)"}
 
 sm = snakemake  # noqa: F821
 with logged(sm) as log:
@@ -34,7 +36,8 @@ with logged(sm) as log:
     metrics = score(train_rates, eval_rates, split, nlb_targets(split))
     prov = run_provenance(sm)
     prov.pop("config_json")
-    record = method_record(METHODS[backend], backend, metrics, split, **summary)
+    record = method_record(METHODS[backend], backend, metrics, split,
+                           **{**summary, "seed": int(sm.wildcards.seed)})
     write_json(sm.output.metrics, {**record, "provenance": prov})
     write_rates(rates_dataset(split, eval_rates, METHODS[backend], prov), sm.output.rates)
     log.info("%s: %s", backend, metrics)

@@ -8,21 +8,21 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src")) 
 
 from neurodyn.autolfads.findings import autolfads_findings  # noqa: E402
 from neurodyn.autolfads.pipeline import read_json  # noqa: E402
-from neurodyn.autolfads.tables import sanity, table2  # noqa: E402
+from neurodyn.autolfads.tables import per_seed, sanity, table2  # noqa: E402
 from neurodyn.findings import write_findings  # noqa: E402
 from neurodyn.tables import write_table  # noqa: E402
 from neurodyn.workflow import logged, run_provenance  # noqa: E402
 
 sm = snakemake  # noqa: F821
 with logged(sm):
-    records = [read_json(p) for p in sm.input]
-    for r in records:  # one run = one seed (replicate index) unless a record states its own
-        r.setdefault("seed", int(sm.params.seed))
-    backends = list(sm.params.backends)
+    records = [read_json(p) for p in sm.input]  # PBT, random and fixed records carry a seed
+    backends, seeds = list(sm.params.backends), [int(s) for s in sm.params.seeds]
     prov = run_provenance(sm)
     sources = sorted({r["source"] for r in records})
     note = ("Data source: " + ", ".join(sources) + ". NLB metrics on the evaluation (test) "
-            "trials; synthetic rows come from the maze-like stand-in, not from MC_Maze.")
+            "trials; synthetic rows come from the maze-like stand-in, not from MC_Maze. "
+            f"Mean over {len(seeds)} seed(s) (autolfads.seeds: {seeds}); *_sd: sample SD over "
+            "seeds (empty with one seed); Gaussian smoothing is deterministic (one run).")
     if "ray" not in backends:
         note += (" The Ray Tune backend was not run (add `ray` to autolfads.backends, with "
                  "`pip install -e '.[ray]'`), so there is no backend comparison here.")
@@ -37,7 +37,7 @@ with logged(sm):
                         if "synthetic" in sources else "")
                      + f"PBT engines in this run: {', '.join(backends) or 'none'}; Ray "
                      f"seed_offset {sm.params.seed_offset}.")
-    write_findings(autolfads_findings(records, backends, sm.params.pbt,
+    write_findings(autolfads_findings(per_seed(records, seeds), backends, sm.params.pbt,
                                       int(sm.params.seed_offset)),
                    sm.output.findings, sm.output.findings_md, prov,
                    title="Patel, Sedler et al. 2023 (AutoLFADS): findings (claims A1-A3)",

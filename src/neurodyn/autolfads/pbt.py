@@ -6,9 +6,11 @@ multiplicative explore, synchronous generations, burn-in before the first exploi
   state and hyperparameters (the unpaired member of an odd population keeps its own). A
   member whose run failed (no finite score) always clones a randomly chosen tournament
   winner, also during burn-in: a crashed member is replaced, never dropped.
-* **Explore**: only clones explore. Each searched hyperparameter is multiplied by ``1 + p``,
-  ``p = ±U(0.002·w, w)`` (sign 50/50; ``w`` = its ``explore_weight``), redrawn up to 100
-  times until it is inside its bounds, then clipped (as in lfads-torch's BinaryTournamentPBT).
+* **Explore**: only clones explore. Each searched hyperparameter takes a step of size
+  ``s = U(0.002·w, w)`` (``w`` = its ``explore_weight``), up or down 50/50: log-scaled ones
+  are multiplied or divided by ``1 + s`` (steps in log space, as autolfads-tf2 explores
+  them), linear ones move by ``± s·(high − low)``; redrawn up to 100 times until it is
+  inside its bounds, then clipped.
   The bounds are the sampling range, or ``[0, inf)`` for a hyperparameter without enforced
   limits (the JOSS run's KL and L2 weights, as autolfads-tf2), which can leave the range.
 * **Burn-in**: no tournament after generations ``< burn_in_generations``.
@@ -27,7 +29,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from neurodyn.autolfads.space import SearchSpace
+from neurodyn.autolfads.space import HParam, SearchSpace
 
 MAX_EXPLORE_DRAWS = 100
 
@@ -59,15 +61,27 @@ def initial_hps(space: SearchSpace, population: int, seed: int) -> list[dict[str
     return [space.sample(rng) for _ in range(population)]
 
 
+def perturb(value: float, p: HParam, rng: np.random.Generator) -> float:
+    """One explore step of ``value``: ``s = U(0.002·w, w)`` (``w`` = ``explore_weight``), up
+    or down 50/50. A log-scaled HP is multiplied or divided by ``1 + s`` (a symmetric step in
+    log space, never through 0); a linear one moves by ``± s·(high − low)`` (additive, so a
+    value at 0, e.g. no dropout, can still move)."""
+    step = rng.uniform(0.002 * p.explore_weight, p.explore_weight)
+    up = rng.random() < 0.5
+    if p.log:
+        return value * (1 + step) if up else value / (1 + step)
+    return value + (step if up else -step) * (p.high - p.low)
+
+
 def explore(hps: Mapping[str, float], space: SearchSpace,
             rng: np.random.Generator) -> dict[str, float]:
-    """Perturb every searched hyperparameter multiplicatively, staying within its bounds."""
+    """Perturb every searched hyperparameter (:func:`perturb`), redrawing up to
+    :data:`MAX_EXPLORE_DRAWS` times until it is inside its bounds, then clipping."""
     out = dict(hps)
     for p in space.params:
         value = float(hps[p.name])
         for _ in range(MAX_EXPLORE_DRAWS):
-            step = rng.uniform(0.002 * p.explore_weight, p.explore_weight)
-            new = value * (1 + step if rng.random() < 0.5 else 1 - step)
+            new = perturb(value, p, rng)
             if p.contains(new):
                 break
         lo, hi = p.bounds

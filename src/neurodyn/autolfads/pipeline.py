@@ -94,7 +94,10 @@ def unreplaced_failures(population: Sequence[Sequence[Mapping[str, Any]]]) -> in
 
 def summarise(population: list[list[dict[str, Any]]]) -> dict[str, Any]:
     """Best member of the last generation, its lineage and the generation-0 comparison (and,
-    after an early stop, the last trained generation)."""
+    after an early stop, the last trained generation). ``model_epochs``: the epochs every
+    member trained in the generations that trained (each record's ``epochs`` is its total at
+    the end of its generation, so the last trained generation's sum; no-op generations after
+    an early stop add nothing)."""
     trained = trained_generations(population)
     last = population[-1]
     scores = [score_of(r) for r in last]
@@ -111,7 +114,8 @@ def summarise(population: list[list[dict[str, Any]]]) -> dict[str, Any]:
             "unreplaced_failures": unreplaced_failures(population),
             "member_generations": sum(len(gen) for gen in population),
             "generations_trained": len(trained),
-            "stopped_early": len(trained) < len(population)}
+            "stopped_early": len(trained) < len(population),
+            "model_epochs": int(sum(int(r.get("epochs", 0)) for r in trained[-1]))}
 
 
 def collect_snakemake(chunk_jsons: Sequence[str], schedule: Schedule, root: str,

@@ -59,6 +59,28 @@ class Schedule:
         return self.target_epochs(self.generations - 1)
 
 
+#: Seeds of replicate k are ``seed + SEED_STRIDE · k`` (replicate 0 keeps the global seed, so
+#: a one-seed run keeps its numbers and fit keys); ``ray.seed_offset`` (< SEED_STRIDE) is
+#: added on top, so no Ray replicate shares the seeds of any Snakemake replicate.
+SEED_STRIDE = 1000
+
+
+def replicate_seeds(cfg: Mapping[str, Any]) -> list[int]:
+    """``autolfads.seeds``: the replicate indices every method runs once for (default [0])."""
+    seeds = [int(s) for s in cfg.get("seeds", [0])]
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(f"autolfads.seeds must be distinct non-negative integers, not {seeds}")
+    return seeds
+
+
+def run_seed(base: int, replicate: int | str, offset: int = 0) -> int:
+    """The seed of one run (one method, one replicate) from the global seed."""
+    if not 0 <= int(offset) < SEED_STRIDE:
+        raise ValueError(f"autolfads.ray.seed_offset must be in [0, {SEED_STRIDE}), not "
+                         f"{offset}")
+    return int(base) + SEED_STRIDE * int(replicate) + int(offset)
+
+
 def member_seed(seed: int, member: int, generation: int) -> int:
     """A distinct, reproducible seed per member and generation."""
     return int(seed) * 1_000_003 + generation * 10_007 + member

@@ -39,8 +39,10 @@ class HParam:
     init: float | None = None  # the same start value for every member; None = sampled
     enforce_limits: bool = True  # False: exploration may leave [low, high] (stays > 0)
 
-    def sample(self, rng: np.random.Generator) -> float:
-        if self.init is not None:
+    def sample(self, rng: np.random.Generator, use_init: bool = True) -> float:
+        """A start value: ``init`` when set (and ``use_init``), else uniform or
+        log-uniform in ``[low, high]``."""
+        if self.init is not None and use_init:
             return float(self.init)
         if self.log:
             return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
@@ -66,9 +68,10 @@ class SearchSpace:
     def names(self) -> list[str]:
         return [p.name for p in self.params]
 
-    def sample(self, rng: np.random.Generator) -> dict[str, float]:
-        """Initial hyperparameters of one member."""
-        return {p.name: p.sample(rng) for p in self.params}
+    def sample(self, rng: np.random.Generator, use_init: bool = True) -> dict[str, float]:
+        """Initial hyperparameters of one member (random search: ``use_init=False``, every
+        HP drawn from its range)."""
+        return {p.name: p.sample(rng, use_init) for p in self.params}
 
     def contains(self, hps: Mapping[str, float]) -> bool:
         return all(p.contains(float(hps[p.name])) for p in self.params)
