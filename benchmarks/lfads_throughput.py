@@ -51,7 +51,9 @@ def measure(name: str, threads: int, steps: int) -> dict:
     import torch
 
     from neurodyn.models.lfads import GRAD_CLIP, LFADS
+    from neurodyn.train.runtime import keep_freed_memory
 
+    keep_freed_memory()  # as every training job (neurodyn.workflow.train_settings)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     cfg = CONFIGS[name]

@@ -8,7 +8,8 @@ LFADS = config.get("lfads", {})
 LFADS_CODE = code_version(
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "digest.py", "io",
     "data/spikes", "models/lfads.py", "models/lfads_data.py", "models/lfads_layers.py",
-    "models/lfads_inference.py", "lfads", "eval/decoding.py", "train", "plots",
+    "models/lfads_inference.py", "models/lfads_metrics.py", "models/lfads_population.py",
+    "models/lfads_population_fit.py", "lfads", "eval/decoding.py", "train", "plots",
     # Fig. 5's PBT runs the AutoLFADS study's selection rule, member training and search space
     "autolfads/pbt.py", "autolfads/generations.py", "autolfads/member.py", "autolfads/plan.py",
     "autolfads/space.py",

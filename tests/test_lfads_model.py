@@ -211,24 +211,21 @@ def test_fit_resumes_from_last_checkpoint_like_an_uninterrupted_fit(tmp_path):
         assert torch.equal(value, resumed.state_dict()[key]), key
 
 
-def test_generator_dropout_drops_the_factor_path_only(monkeypatch):
+def test_generator_dropout_drops_the_factor_path_only():
     """A dropout mask on the generator hides that step's factors but never the state that the
     generator carries to the next step (LFADS / lfads-torch)."""
     model = _model(ci_enc_dim=0, con_dim=0, co_dim=0, dropout_rate=0.5).train()
-    monkeypatch.setattr(model, "_dropout", lambda x: x)  # only the generator mask varies
     encod = _batch()["encod_data"]
+    noise = model.noise(encod.shape[0], sample=False)
+    assert noise["gen_drop"].shape == (12, encod.shape[0], 12)
 
-    def masks(first: float):
-        def step_masks(n_steps, shape):
-            m = torch.ones((n_steps, 1, *shape[-1:]))
-            m[0] = first
-            return m
-        return step_masks
+    def with_first_mask(first: float):
+        m = torch.ones_like(noise["gen_drop"])  # only the generator mask varies
+        m[0] = first
+        return {"gen_drop": m}
 
-    monkeypatch.setattr(model, "_step_dropout_masks", masks(1.0))
-    kept = model(encod, sample_posteriors=False)["factors"]
-    monkeypatch.setattr(model, "_step_dropout_masks", masks(0.0))
-    dropped = model(encod, sample_posteriors=False)["factors"]
+    kept = model(encod, sample_posteriors=False, noise=with_first_mask(1.0))["factors"]
+    dropped = model(encod, sample_posteriors=False, noise=with_first_mask(0.0))["factors"]
     assert torch.all(dropped[:, 0] == 0) and not torch.all(kept[:, 0] == 0)
     torch.testing.assert_close(dropped[:, 1:], kept[:, 1:])
 

@@ -6,6 +6,12 @@ content of the dataset file; a finished fit with the same key is reused, an unfi
 resumes from its ``last.ckpt`` (written every epoch by the shared trainer). A model is
 evaluated from its best epoch under its arm's selection metric (:func:`selection_metric`, kept
 as ``best.ckpt``), and its record gives that ``best_epoch`` and the metrics of that epoch.
+
+On the CPU, a search job trains its unfinished models together as one population
+(:func:`fit_population`, :mod:`neurodyn.models.lfads_population_fit`): per model the same
+training as a lone fit (its seed, batches, random draws, LR decay and best epoch), batched for
+speed; each model is still its own keyed fit of the runner (same keys as lone fits), but a
+killed population job retrains its unfinished models from the first epoch (no ``last.ckpt``).
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ FINAL_METRICS = ("train/recon_heldin_smth", "train/recon_sv_smth", "valid/recon_
 # package code a fit runs (figures and tables are not in it: editing them retrains nothing)
 FIT_CODE = ("lfads/run.py", "lfads/grid.py", "lfads/analysis.py", "lfads/pbt.py",
             "models/lfads.py", "models/lfads_layers.py", "models/lfads_data.py",
-            "models/lfads_inference.py", "train", "io/spikes.py", "eval/decoding.py",
+            "models/lfads_inference.py", "models/lfads_metrics.py",
+            "models/lfads_population.py", "models/lfads_population_fit.py", "train",
+            "io/spikes.py", "eval/decoding.py",
             "autolfads/pbt.py", "autolfads/generations.py", "autolfads/member.py",
             "autolfads/plan.py", "autolfads/space.py")
 PROGRESS_KEYS = ("train/recon_heldin", "valid/recon_heldin")
@@ -105,6 +113,33 @@ def fit_lfads(spec: ModelSpec, train: Mapping[str, np.ndarray], valid: Mapping[s
     return model, int(state["lfads_history"][-1]["epoch"])
 
 
+def use_population(settings: TrainSettings) -> bool:
+    """Whether a search job trains its models as one population (CPU, float32)."""
+    return settings.device == "cpu"
+
+
+def fit_population(specs: Sequence[ModelSpec], train: Mapping[str, np.ndarray],
+                   valid: Mapping[str, np.ndarray], train_cfg: Mapping[str, Any],
+                   progress: bool = False) -> list[tuple[Any, int]]:
+    """Train ``specs`` as one population on the CPU; per model what :func:`fit_lfads` returns
+    (the model with its best epoch's weights under :func:`selection_metric`, that epoch)."""
+    from neurodyn.models.lfads import LFADS
+    from neurodyn.models.lfads_population_fit import PopulationFit
+    from neurodyn.train.runtime import seed_all
+
+    lr = {key: train_cfg[key] for key in LR_KEYS if key in train_cfg}
+    models = []
+    for spec in specs:
+        seed_all(spec.seed)  # each model's initial weights as its lone fit draws them
+        models.append(LFADS(LFADS.hparams_for_data(train, **{**spec.hparams, **lr})))
+    fit = PopulationFit(models, [s.seed for s in specs], [selection_metric(s) for s in specs],
+                        train, valid, int(train_cfg["batch_size"]),
+                        labels=[s.model_id for s in specs] if progress else None,
+                        progress_keys=PROGRESS_KEYS)
+    results = fit.fit(training_epochs(train_cfg, train["encod_data"].shape[0]))
+    return [(r.model, r.best_epoch) for r in results]
+
+
 def _final(model: Any, epoch: int) -> dict[str, float]:
     """The logged metrics of ``epoch`` (the evaluated, best one)."""
     rec = next((r for r in model.history if r["epoch"] == epoch), {})
@@ -133,23 +168,34 @@ def run_search_job(data_path: str | Path, specs: Sequence[ModelSpec], cfg: Mappi
     samples = int(cfg["train"]["posterior_samples"])
     by_id = {s.model_id: s for s in specs}
 
-    def train_one(fit: PlannedFit) -> dict[str, Any]:
+    def record(spec: ModelSpec, model: Any, best_epoch: int) -> dict[str, Any]:
         from neurodyn.models.lfads_inference import infer_rates
 
-        spec = by_id[fit.fit_id]
-        model, best_epoch = fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir)
         out = infer_rates(model, valid, n_samples=samples, seed=spec.seed)
         example = out["rates"][0, :, :N_EXAMPLE_NEURONS] / float(ds.attrs["bin_width_s"])
-        record = {**spec.to_dict(), **_final(model, best_epoch), **_curves(model),
-                  "rate_r2": rate_r2(out["rates"], valid["truth"]),
-                  "epochs_run": len(model.history), "best_epoch": best_epoch,
-                  "example_trial": int(valid["trial"][0]),
-                  "example_rates_hz": example.T.tolist()}
-        log.info("%s: rate R2 %.3f", spec.model_id, record["rate_r2"])
-        return record
+        rec = {**spec.to_dict(), **_final(model, best_epoch), **_curves(model),
+               "rate_r2": rate_r2(out["rates"], valid["truth"]),
+               "epochs_run": len(model.history), "best_epoch": best_epoch,
+               "example_trial": int(valid["trial"][0]), "example_rates_hz": example.T.tolist()}
+        log.info("%s: rate R2 %.3f", spec.model_id, rec["rate_r2"])
+        return rec
+
+    def train_one(fit: PlannedFit) -> dict[str, Any]:
+        spec = by_id[fit.fit_id]
+        return record(spec, *fit_lfads(spec, train, valid, cfg["train"], settings, fit.dir))
+
+    def train_all(fits: list[PlannedFit]) -> list[dict[str, Any]]:
+        group = [by_id[f.fit_id] for f in fits]
+        log.info("training %d models as one population", len(group))
+        return [record(spec, *fitted) for spec, fitted in
+                zip(group, fit_population(group, train, valid, cfg["train"], settings.progress),
+                    strict=True)]
 
     runner = _runner(workdir, data_path, cfg, settings, "search", seed)
-    return runner.run([(s.model_id, s.to_dict()) for s in specs], train_one)
+    items = [(s.model_id, s.to_dict()) for s in specs]
+    if use_population(settings):
+        return runner.run_batched(items, train_all)
+    return runner.run(items, train_one)
 
 
 def subset_trials(pool: np.ndarray, fraction: float, draw: int, seed: int,

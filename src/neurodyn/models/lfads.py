@@ -31,15 +31,8 @@ LR decay on plateau (lfads-torch's ``ReduceLROnPlateau``, threshold 0)
 ``training_step`` / ``validation_step``
     Batches are dicts (:class:`neurodyn.models.lfads_data.LFADSDataModule`): ``encod_data``
     (B, T_enc, N_in), ``recon_data`` (B, T_rec, N_rec), ``sv_mask`` (B, T_enc, N_in, bool),
-    optional ``ext_input``. Logged per epoch (Lightning ``callback_metrics`` and ``model.history``):
-    ``{train,valid}/loss``, ``{train,valid}/recon_heldin`` (SV-weighted held-in cost = the
-    plain recon cost when SV is off), ``valid/recon_sv`` (held-out-sample cost; NaN when SV
-    is off), ``*_smth`` versions (exponential smoothing, 0.7 on the current epoch),
-    ``{train,valid}/kl_ic``, ``kl_co``, ``l2``; ``valid/recon_heldin_smth`` is the standard
-    validation metric. The SV metric ``train/recon_sv`` (+ ``_smth``; only when SV is on) is
-    the cost on the SV-held-out samples of the training trials from a separate evaluation
-    pass (no dropout, no CD, no gradients) at the end of each training epoch, not from the
-    training steps (:func:`neurodyn.models.lfads_inference.sample_validation`).
+    optional ``ext_input``. Logged per epoch (Lightning ``callback_metrics`` and
+    ``model.history``): see :mod:`neurodyn.models.lfads_metrics`.
 ``neurodyn.models.lfads_inference.infer_rates(model, arrays, n_samples=..)``
     Posterior-averaged rates (counts per bin) of every trial, in ``recon_data`` neuron order.
 Train with the shared trainer (``neurodyn.train.trainer.make_trainer``) and
@@ -63,14 +56,16 @@ from neurodyn.models.lfads_layers import (
     BidirectionalEncoder,
     ClippedGRU,
     block_gradients,
-    cd_masks,
+    draw_noise,
     kl_ar1,
     kl_ic,
+    l2_penalty,
+    masked,
+    noise_plan,
     pad_mask,
-    plateau_step,
     ramp,
-    smooth_costs,
 )
+from neurodyn.models.lfads_metrics import EpochMetrics, close_epoch, lr_state
 
 DEFAULT_HPARAMS: dict[str, Any] = {
     # data sizes (filled from the data)
@@ -97,7 +92,6 @@ TUNABLE = ("lr_init", "dropout_rate", "cd_rate", "cd_pass_rate", "kl_ic_scale", 
            "weight_decay", "l2_start_epoch", "l2_increase_epoch", "kl_start_epoch",
            "kl_increase_epoch")
 GRAD_CLIP = 200.0
-EPOCH_METRICS = ("loss", "recon_heldin", "recon_sv", "kl_ic", "kl_co", "l2")
 
 
 # -------------------------------------------------------------------------------- model
@@ -134,9 +128,8 @@ class LFADS(L.LightningModule):
             nn.init.normal_(lin.weight, std=1 / math.sqrt(lin.in_features))
             nn.init.zeros_(lin.bias)
         self.history: list[dict[str, float]] = []
-        self._sums: dict[str, dict[str, float]] = {}
-        self._smth: dict[str, float] = {}
-        self._lr = {"lr": float(h.lr_init), "best": math.inf, "bad_epochs": 0}
+        self._metrics = EpochMetrics(float(h.smoothing_coef))
+        self._lr = lr_state(h.lr_init)
 
     # ---------------------------------------------------------------- construction helpers
     @staticmethod
@@ -172,31 +165,31 @@ class LFADS(L.LightningModule):
                 group["lr"] = self.current_lr
 
     # ---------------------------------------------------------------------- forward pass
-    def _dropout(self, x: Tensor) -> Tensor:
-        return F.dropout(x, p=float(self.hparams.dropout_rate), training=self.training)
-
-    def _step_dropout_masks(self, n_steps: int, shape: torch.Size) -> Tensor | None:
-        """Scaled dropout masks for every step of the decoder loop, drawn in one call."""
-        p = float(self.hparams.dropout_rate)
-        if not self.training or p <= 0:
-            return None
-        keep = torch.rand((n_steps, *shape), device=self.fac_weight.device) >= p
-        return keep.to(self.fac_weight.dtype) / (1 - p)
+    def noise(self, batch: int, sample: bool, cd: bool = False, kl: bool = False
+              ) -> dict[str, Tensor]:
+        """This step's random draws (dropout/CD masks, posterior samples) from torch's RNG."""
+        plan = noise_plan(self.hparams, batch, training=self.training, sample=sample, cd=cd,
+                          kl=kl)
+        return draw_noise(plan, self.fac_weight.device, self.fac_weight.dtype)
 
     def forward(self, encod: Tensor, ext_input: Tensor | None = None,
-                sample_posteriors: bool = True) -> dict[str, Tensor]:
-        """encod (B, T_enc, N_in), already masked/scaled → outputs (log-rates, factors, …)."""
+                sample_posteriors: bool = True, noise: Mapping[str, Tensor] | None = None
+                ) -> dict[str, Tensor]:
+        """encod (B, T_enc, N_in), already masked/scaled → outputs (log-rates, factors, …).
+
+        ``noise``: this step's draws (:meth:`noise`; drawn here when not given)."""
         h = self.hparams
         batch, t_rec = encod.shape[0], h.recon_seq_len
-        x = self._dropout(encod)
+        nz = self.noise(batch, sample_posteriors) if noise is None else noise
+        x = masked(encod, nz.get("drop_in"))
         ic_final, _ = self.ic_enc(x, outputs=False)
-        ic_params = self.ic_linear(self._dropout(ic_final))
+        ic_params = self.ic_linear(masked(ic_final, nz.get("drop_ic")))
         ic_mean, ic_logvar = ic_params.chunk(2, dim=-1)
         ic_std = torch.sqrt(torch.exp(ic_logvar) + h.ic_post_var_min)
-        ic = ic_mean + ic_std * torch.randn_like(ic_std) if sample_posteriors else ic_mean
+        ic = ic_mean + ic_std * nz["eps_ic"] if sample_posteriors else ic_mean
         g = self.ic_to_g0(ic)
         fac_w = self.fac_weight / self.fac_weight.norm(dim=1, keepdim=True)
-        f = self._dropout(g) @ fac_w.T
+        f = masked(g, nz.get("drop_g0")) @ fac_w.T
         factors, co_means, co_stds = [], [], []
         if self.use_con:
             _, ci = self.ci_enc(x, outputs=True)  # (B, T_enc, 2, H)
@@ -209,18 +202,19 @@ class LFADS(L.LightningModule):
             ci = F.pad(ci, (0, 0, 0, t_rec - ci.shape[1]))
             ci_w = self.con.weight_ih[0, : 2 * h.ci_enc_dim]
             fac_in_w = self.con.weight_ih[0, 2 * h.ci_enc_dim:]
-            ci_proj = (self._dropout(ci) @ ci_w + self.con.bias_ih[0]).unbind(1)
+            ci_proj = (masked(ci, nz.get("drop_ci")) @ ci_w + self.con.bias_ih[0]).unbind(1)
             con_hh = self.con.split_hh()
-            con_drop = self._step_dropout_masks(t_rec, f.shape)
+            con_drop = nz.get("con_drop")
             c = self.con_h0.expand(-1, batch, -1)
         ext = None
         if h.ext_input_dim > 0:
             if ext_input is None:
                 raise ValueError("ext_input_dim > 0 but no ext_input was given")
-            ext = self._dropout(F.pad(ext_input, (0, 0, 0, t_rec - ext_input.shape[1])))
+            ext = masked(F.pad(ext_input, (0, 0, 0, t_rec - ext_input.shape[1])),
+                         nz.get("drop_ext"))
             ext = ext.unbind(1)
         gen_hh = self.gen.split_hh()
-        gen_drop = self._step_dropout_masks(t_rec, g.shape)
+        gen_drop = nz.get("gen_drop")
         n_gen, n_con = h.gen_dim, h.con_dim
         gen_h = g[None]
         for t in range(t_rec):
@@ -228,11 +222,10 @@ class LFADS(L.LightningModule):
             if self.use_con:
                 f_in = f if con_drop is None else f * con_drop[t]
                 con_in = ci_proj[t] + f_in @ fac_in_w
-                c = self.con.step(con_in[None, :, : 2 * n_con], con_in[None, :, 2 * n_con:], c,
-                                  con_hh)
+                c = self.con.step(*con_in[None].split([2 * n_con, n_con], -1), c, con_hh)
                 co_mean, co_logvar = self.co_linear(c[0]).chunk(2, dim=-1)
                 co_std = torch.exp(0.5 * co_logvar)
-                co = co_mean + co_std * torch.randn_like(co_std) if sample_posteriors else co_mean
+                co = co_mean + co_std * nz["eps_co"][t] if sample_posteriors else co_mean
                 co_means.append(co_mean)
                 co_stds.append(co_std)
                 inputs.append(co)
@@ -241,8 +234,7 @@ class LFADS(L.LightningModule):
             gen_in = (inputs[0] if len(inputs) == 1 else torch.cat(inputs, -1) if inputs
                       else encod.new_zeros(batch, 1))
             gen_proj = gen_in @ self.gen.weight_ih[0] + self.gen.bias_ih[0]
-            gen_h = self.gen.step(gen_proj[None, :, : 2 * n_gen], gen_proj[None, :, 2 * n_gen:],
-                                  gen_h, gen_hh)
+            gen_h = self.gen.step(*gen_proj[None].split([2 * n_gen, n_gen], -1), gen_h, gen_hh)
             # dropout on the copy that feeds the factors only, as in LFADS and lfads-torch:
             # the generator's state carries on undropped
             f = (gen_h[0] if gen_drop is None else gen_h[0] * gen_drop[t]) @ fac_w.T
@@ -264,21 +256,17 @@ class LFADS(L.LightningModule):
         if self.use_con:
             groups += [(h.l2_ci_enc_scale, self.ci_enc.gru.recurrent_weights()),
                        (h.l2_con_scale, self.con.recurrent_weights())]
-        total, numel = self.fac_weight.new_zeros(()), 0
-        for scale, mats in groups:
-            if scale > 0:
-                for w in mats:
-                    total = total + scale * 0.5 * (w ** 2).sum()
-                    numel += w.numel()
-        return total / max(numel, 1)
+        return l2_penalty(groups, self.fac_weight)
 
-    def kl_terms(self, out: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+    def kl_terms(self, out: Mapping[str, Tensor], eps: Tensor | None = None
+                 ) -> tuple[Tensor, Tensor]:
+        """KL of the IC and of the inferred inputs (``eps``: the AR(1) KL's sample)."""
         if not self.hparams.variational:
             zero = out["log_rates"].new_zeros(())
             return zero, zero
         k_ic = kl_ic(out["ic_mean"], out["ic_std"], self.ic_prior_mean,
                      math.log(self.hparams.ic_prior_var))
-        k_co = (kl_ar1(out["co_means"], out["co_stds"], self.co_log_tau, self.co_log_nvar)
+        k_co = (kl_ar1(out["co_means"], out["co_stds"], self.co_log_tau, self.co_log_nvar, eps)
                 if self.use_con else out["log_rates"].new_zeros(()))
         return k_ic, k_co
 
@@ -296,17 +284,17 @@ class LFADS(L.LightningModule):
         sv = batch["sv_mask"].to(encod.dtype) if sv_rate > 0 else torch.ones_like(encod)
         x = encod * sv / (1 - sv_rate)
         train_cd = split == "train" and (h.cd_rate > 0 or cd_keep is not None)
+        sample = bool(h.variational)
+        nz = self.noise(encod.shape[0], sample, cd=train_cd, kl=True)
         if train_cd:
-            keep, pas = cd_masks(encod.shape, float(h.cd_rate), float(h.cd_pass_rate),
-                                 encod.device)
-            if cd_keep is not None:
-                keep = cd_keep.bool()
+            keep = nz["cd_keep"] if cd_keep is None else cd_keep.bool()
+            pas = nz.get("cd_pass", torch.zeros_like(keep))
             cd_scale = 1.0 / (1.0 - float(h.cd_rate)) if h.cd_rate > 0 else 1.0
             x = x * keep.to(x.dtype) * cd_scale
             grad_region = sv * ((~keep) | pas).to(x.dtype)
         else:
             grad_region = sv
-        out = self(x, batch.get("ext_input"), sample_posteriors=bool(h.variational))
+        out = self(x, batch.get("ext_input"), sample_posteriors=sample, noise=nz)
         nll = F.poisson_nll_loss(out["log_rates"], recon, log_input=True, full=True,
                                  reduction="none")
         weight = pad_mask(sv / (1 - sv_rate), nll.shape)
@@ -318,7 +306,7 @@ class LFADS(L.LightningModule):
         enc_nll = nll[:, : encod.shape[1], : encod.shape[2]].detach()
         metrics["recon_sv"] = ((enc_nll * (1 - sv)).mean() / sv_rate if sv_rate > 0
                                else torch.tensor(float("nan")))
-        k_ic, k_co = self.kl_terms(out)
+        k_ic, k_co = self.kl_terms(out, nz.get("eps_kl"))
         l2 = self.l2_penalty()
         epoch = int(self.current_epoch)
         r_l2 = ramp(epoch, h.l2_start_epoch, h.l2_increase_epoch)
@@ -341,27 +329,20 @@ class LFADS(L.LightningModule):
         self._accumulate("valid", metrics, batch["encod_data"].shape[0])
 
     def _accumulate(self, split: str, metrics: Mapping[str, Tensor], n: int) -> None:
-        sums = self._sums.setdefault(split, {"n": 0.0})
-        sums["n"] += n
-        for key, value in metrics.items():
-            sums[key] = sums.get(key, 0.0) + float(value) * n
+        self._metrics.add(split, metrics, n)
 
     def _finish(self, split: str) -> dict[str, float]:
-        sums = self._sums.pop(split, None)
-        if not sums or not sums["n"]:
-            return {}
-        out = {f"{split}/{k}": sums[k] / sums["n"] for k in EPOCH_METRICS if k in sums}
-        return self._smoothed(out)
+        return self._smoothed(self._metrics.finish(split))
 
     def _smoothed(self, out: dict[str, float]) -> dict[str, float]:
-        return smooth_costs(out, self._smth, float(self.hparams.smoothing_coef))
+        return self._metrics.smoothed(out)
 
     def on_train_epoch_start(self) -> None:
         self._apply_lr()
 
     def on_validation_epoch_end(self) -> None:
         if self.trainer.sanity_checking:
-            self._sums.pop("valid", None)
+            self._metrics.discard("valid")
             return
         self._valid_epoch = self._finish("valid")
         for key, value in self._valid_epoch.items():
@@ -384,16 +365,11 @@ class LFADS(L.LightningModule):
             self.log(key, value)
 
     def on_train_epoch_end(self) -> None:
-        if "train" in self._sums:  # the last batch did not close the epoch
+        if self._metrics.pending("train"):  # the last batch did not close the epoch
             self._end_train_epoch()
-        record = {"epoch": int(self.current_epoch), **getattr(self, "_train_epoch", {}),
-                  **getattr(self, "_valid_epoch", {})}
-        record.update({f"hp/{k}": float(self.hparams[k]) for k in TUNABLE})
-        record["lr"] = self.current_lr
-        self.history.append(record)
-        h = self.hparams
-        plateau_step(self._lr, float(record.get(h.lr_monitor, math.nan)), float(h.lr_decay),
-                     int(h.lr_patience), float(h.lr_stop))
+        close_epoch(self.history, self._lr, int(self.current_epoch),
+                    {**getattr(self, "_train_epoch", {}), **getattr(self, "_valid_epoch", {})},
+                    self.hparams, TUNABLE)
         self._train_epoch, self._valid_epoch = {}, {}
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -409,13 +385,12 @@ class LFADS(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["lfads_history"] = [dict(r) for r in self.history]
-        checkpoint["lfads_smoothed"] = dict(self._smth)
+        checkpoint["lfads_smoothed"] = self._metrics.state()
         checkpoint["lfads_hparams"] = dict(self.hparams)
         checkpoint["lfads_lr"] = dict(self._lr)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.history = [dict(r) for r in checkpoint.get("lfads_history", [])]
-        self._smth = dict(checkpoint.get("lfads_smoothed", {}))
+        self._metrics.load(checkpoint.get("lfads_smoothed", {}))
         self.hparams.update(checkpoint.get("lfads_hparams", {}))
-        self._lr = dict(checkpoint.get("lfads_lr", {"lr": float(self.hparams.lr_init),
-                                                    "best": math.inf, "bad_epochs": 0}))
+        self._lr = dict(checkpoint.get("lfads_lr", lr_state(self.hparams.lr_init)))

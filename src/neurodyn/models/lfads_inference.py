@@ -72,8 +72,11 @@ def sample_validation(model: LFADS, batches: Iterable[Mapping[str, Tensor]]) -> 
     total, n = 0.0, 0
     cuda = [model.device.index or 0] if model.device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
+        # a DataLoader draws its base seed when iterated: start it before seeding, so the
+        # posterior samples come from SV_SEED + epoch alone (as a population member's)
+        batch_iter = iter(batches)
         torch.manual_seed(SV_SEED + int(model.current_epoch))
-        for batch in batches:
+        for batch in batch_iter:
             batch = {k: v.to(model.device) for k, v in batch.items()}
             _, metrics, _ = model.shared_step(batch, "sv")
             size = int(batch["encod_data"].shape[0])

@@ -1,10 +1,15 @@
 """Building blocks of :class:`neurodyn.models.lfads.LFADS`: clipped GRUs, the bidirectional
 encoder, the IC and AR(1) prior KL terms, the penalty ramps and the coordinated-dropout /
-sample-validation masks (spec §1, §2.5) and the learning-rate decay on plateau."""
+sample-validation masks (spec §1, §2.5), the learning-rate decay on plateau and the random
+draws of one step (:func:`noise_plan`, :func:`draw_noise`: every dropout mask, CD mask and
+posterior sample, drawn up front in a fixed order so that a population member
+(:mod:`neurodyn.models.lfads_population`) draws exactly what a lone model draws)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -48,16 +53,14 @@ class ClippedGRU(nn.Module):
         Splitting and unbinding once keeps the backward pass linear in the sequence length.
         """
         hsz = self.hidden_size
-        return list(zip(proj[..., : 2 * hsz].unbind(dim), proj[..., 2 * hsz:].unbind(dim),
-                        strict=True))
+        gates, cand = proj.split([2 * hsz, hsz], -1)  # split, not slices: no zero-filled grads
+        return list(zip(gates.unbind(dim), cand.unbind(dim), strict=True))
 
     def step(self, x_zr: Tensor, x_n: Tensor, h: Tensor, w_hh: tuple[Tensor, Tensor]) -> Tensor:
         """One step for all directions: inputs (n_dir, B, 2H) and (n_dir, B, H), h (n_dir, B, H)."""
-        hsz = self.hidden_size
-        zr = torch.sigmoid(x_zr + torch.bmm(h, w_hh[0]))
-        z, r = zr[..., :hsz], zr[..., hsz:]
-        n = torch.tanh(x_n + torch.bmm(r * h, w_hh[1]))
-        return torch.clamp(n + z * (h - n), -self.clip, self.clip)
+        z, r = torch.sigmoid(torch.baddbmm(x_zr, h, w_hh[0])).chunk(2, dim=-1)
+        n = torch.tanh(torch.baddbmm(x_n, r * h, w_hh[1]))
+        return torch.clamp(torch.addcmul(n, z, h - n), -self.clip, self.clip)
 
     def recurrent_weights(self) -> list[Tensor]:
         return [self.weight_hh[d] for d in range(self.n_dir)]
@@ -98,11 +101,12 @@ def kl_ic(mean: Tensor, std: Tensor, prior_mean: Tensor, prior_logvar: float) ->
     return kl.sum(-1).mean()
 
 
-def kl_ar1(mean: Tensor, std: Tensor, log_tau: Tensor, log_nvar: Tensor) -> Tensor:
+def kl_ar1(mean: Tensor, std: Tensor, log_tau: Tensor, log_nvar: Tensor,
+           eps: Tensor | None = None) -> Tensor:
     """One-sample Monte-Carlo KL of a diagonal Gaussian over (B, T, D) against an AR(1) prior
     per dimension (τ in bins, stationary first step), summed over time and dims, averaged
-    over the batch."""
-    z = mean + std * torch.randn_like(mean)
+    over the batch. ``eps``: the standard-normal sample (drawn here if not given)."""
+    z = mean + std * (torch.randn_like(mean) if eps is None else eps)
     log_q = (-0.5 * ((z - mean) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi))
     alpha = torch.exp(-1.0 / torch.exp(log_tau))
     nvar = torch.exp(log_nvar)
@@ -111,6 +115,17 @@ def kl_ar1(mean: Tensor, std: Tensor, log_tau: Tensor, log_nvar: Tensor) -> Tens
     var = torch.cat([var0.expand_as(z[:, :1]), nvar.expand_as(z[:, 1:])], dim=1)
     log_p = -0.5 * resid ** 2 / var - 0.5 * torch.log(var) - 0.5 * math.log(2 * math.pi)
     return (log_q - log_p).sum((1, 2)).mean()
+
+
+def l2_penalty(groups: list[tuple[float, list[Tensor]]], like: Tensor) -> Tensor:
+    """Σ scale·½‖W‖² / Σ numel over the matrices of the groups whose scale is > 0."""
+    total, numel = like.new_zeros(()), 0
+    for scale, mats in groups:
+        if scale > 0:
+            for w in mats:
+                total = total + scale * 0.5 * (w ** 2).sum()
+                numel += w.numel()
+    return total / max(numel, 1)
 
 
 def ramp(epoch: int, start: float, increase: float) -> float:
@@ -135,17 +150,6 @@ def plateau_step(state: dict[str, float], value: float, decay: float, patience: 
         state.update(lr=max(state["lr"] * decay, stop), bad_epochs=0)
 
 
-def cd_masks(shape: torch.Size, cd_rate: float, pass_rate: float, device: torch.device,
-             generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-    """Fresh coordinated-dropout keep mask K and pass mask P (bool)."""
-    if cd_rate <= 0:
-        ones = torch.ones(shape, dtype=torch.bool, device=device)
-        return ones, torch.zeros_like(ones)
-    keep = torch.rand(shape, device=device, generator=generator) >= cd_rate
-    pas = torch.rand(shape, device=device, generator=generator) < pass_rate
-    return keep, pas
-
-
 def pad_mask(mask: Tensor, shape: torch.Size, value: float = 1.0) -> Tensor:
     """Pad an encoder-region (B, T_enc, N_in) mask to the recon shape with ``value``."""
     out = torch.full(shape, value, dtype=mask.dtype if mask.dtype != torch.bool else
@@ -168,3 +172,63 @@ def smooth_costs(out: dict[str, float], state: dict[str, float], coef: float
         state[name] = cur if prev is None or math.isnan(prev) else coef * cur + (1 - coef) * prev
         out[f"{name}_smth"] = state[name]
     return out
+
+
+# ------------------------------------------------------------------------- random draws
+def noise_plan(h: Mapping[str, Any], batch: int, *, training: bool, sample: bool, cd: bool,
+               kl: bool) -> list[tuple[str, tuple[int, ...], str, float]]:
+    """The random draws of one LFADS step, in draw order: (name, shape, kind, rate).
+
+    Kinds: ``keep`` (bool, rand ≥ rate: CD keep mask), ``pass`` (bool, rand < rate),
+    ``drop`` (dropout mask scaled by 1/(1 − rate)), ``normal`` (posterior samples).
+    ``cd``: a training step with CD; ``kl``: the AR(1) KL's Monte-Carlo sample too."""
+    t_enc, n_in, t_rec = int(h["encod_seq_len"]), int(h["encod_data_dim"]), int(h["recon_seq_len"])
+    use_con = h["ci_enc_dim"] > 0 and h["con_dim"] > 0 and h["co_dim"] > 0
+    p = float(h["dropout_rate"]) if training else 0.0
+    plan: list[tuple[str, tuple[int, ...], str, float]] = []
+    if cd and float(h["cd_rate"]) > 0:
+        plan.append(("cd_keep", (batch, t_enc, n_in), "keep", float(h["cd_rate"])))
+        if float(h["cd_pass_rate"]) > 0:
+            plan.append(("cd_pass", (batch, t_enc, n_in), "pass", float(h["cd_pass_rate"])))
+    if p > 0:
+        plan += [("drop_in", (batch, t_enc, n_in), "drop", p),
+                 ("drop_ic", (batch, 2 * int(h["ic_enc_dim"])), "drop", p)]
+    if sample:
+        plan.append(("eps_ic", (batch, int(h["ic_dim"])), "normal", 0.0))
+    if p > 0:
+        plan.append(("drop_g0", (batch, int(h["gen_dim"])), "drop", p))
+        if use_con:
+            plan += [("drop_ci", (batch, t_rec, 2 * int(h["ci_enc_dim"])), "drop", p),
+                     ("con_drop", (t_rec, batch, int(h["fac_dim"])), "drop", p)]
+        if int(h["ext_input_dim"]) > 0:
+            plan.append(("drop_ext", (batch, t_rec, int(h["ext_input_dim"])), "drop", p))
+        plan.append(("gen_drop", (t_rec, batch, int(h["gen_dim"])), "drop", p))
+    if use_con and sample:
+        plan.append(("eps_co", (t_rec, batch, int(h["co_dim"])), "normal", 0.0))
+    if use_con and kl and h["variational"]:
+        plan.append(("eps_kl", (batch, t_rec, int(h["co_dim"])), "normal", 0.0))
+    return plan
+
+
+def draw_noise(plan: list[tuple[str, tuple[int, ...], str, float]], device: torch.device,
+               dtype: torch.dtype = torch.float32, generator: torch.Generator | None = None
+               ) -> dict[str, Tensor]:
+    """Draw a :func:`noise_plan` in order from ``generator`` (default: torch's global RNG)."""
+    out: dict[str, Tensor] = {}
+    for name, shape, kind, rate in plan:
+        if kind == "normal":
+            out[name] = torch.randn(shape, device=device, dtype=dtype, generator=generator)
+            continue
+        u = torch.rand(shape, device=device, generator=generator)
+        if kind == "keep":
+            out[name] = u >= rate
+        elif kind == "pass":
+            out[name] = u < rate
+        else:
+            out[name] = (u >= rate).to(dtype) / (1 - rate)
+    return out
+
+
+def masked(x: Tensor, mask: Tensor | None) -> Tensor:
+    """``x`` times a (scaled dropout) mask, or ``x`` when there is none."""
+    return x if mask is None else x * mask
