@@ -9,7 +9,7 @@ from zapbench_helpers import tiny_recording, zapbench_config
 
 from neurodyn.train.device import TrainSettings
 from neurodyn.zapbench.compute import receptive_field_xy, unet_cost
-from neurodyn.zapbench.fit import FitConfig, fit
+from neurodyn.zapbench.fit import FitConfig, StepFit, fit
 from neurodyn.zapbench.grid import finetune_lrs, unet_settings
 from neurodyn.zapbench.runs import VideoSource, run_unet, unet_forecast
 from neurodyn.zapbench.synthetic import segment_means
@@ -357,6 +357,21 @@ def test_patience_met_at_the_step_cap_counts_as_stopped():
     assert not short.stopped_early and short.steps == 20
 
 
+def test_plateau_schedule_decays_the_lr_on_validation_plateaus_only():
+    """lr halves after every 2 validations without improvement (kept after an improvement),
+    never below lr × final_lr_factor; the other schedules ignore plateaus."""
+    cfg = FitConfig(max_steps=100, val_every=10, patience=9, lr=0.1, schedule="plateau",
+                    plateau_patience=2, plateau_factor=0.5, final_lr_factor=0.2)
+    train_loss, _, _ = _toy_problem()
+    module = StepFit(_linear(), train_loss, lambda m: 1.0, cfg, seed=0)
+    lrs = []
+    for step, val in enumerate([1.0, 0.9, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85, 0.85]):
+        module._record(step, val)
+        lrs.append(cfg.lr_at(step, module.plateaus))
+    assert lrs == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.02, 0.02])
+    assert FitConfig(lr=0.1).lr_at(5, plateaus=3) == 0.1
+
+
 def test_fit_without_selection_keeps_the_last_weights():
     """select_best=False: no early stop and no return to earlier weights, whatever the
     validation loss (used when validation data is also trained on)."""
@@ -380,14 +395,16 @@ def test_trainval_variant_never_selects_on_data_it_trained_on(tmp_path, monkeypa
     real_fit = runs.fit
 
     def spy(model, train_loss, val_loss, cfg, *args, **kwargs):
-        seen.append(cfg.select_best)
+        seen.append((cfg.select_best, cfg.schedule))
         return real_fit(model, train_loss, val_loss, cfg, *args, **kwargs)
 
     monkeypatch.setattr(runs, "fit", spy)
+    u = {**u, "train": {**u["train"], "schedule": "plateau"}}
     for split, select in (("train_val", False), ("train", True)):
         rec = run_unet(data, [], split, unet_settings(u["model"], {"train_split": split}), 4,
                        0, u, train=CPU)
-        assert seen[-1] is select
+        # no held-out validation: no plateau to decay on, a cosine over max_steps instead
+        assert seen[-1] == (select, "plateau" if select else "cosine")
         assert rec["fit"]["selection"] == ("best validation" if select else "last step")
         if not select:
             assert rec["fit"]["best_step"] == rec["fit"]["steps"] == u["train"]["max_steps"]

@@ -1,10 +1,11 @@
 """The step-based training of trace models and the UNet, on the shared Lightning trainer.
 
-AdamW on an MAE loss; the learning rate follows ``FitConfig.lr_at(step)`` (constant or
-cosine); validation before the first step and every ``val_every`` steps (and at
-``max_steps``); early stopping on the validation loss (patience in validations, minimum
-improvement); the best-validation weights (the initial ones included) are returned, or
-the last ones with ``select_best=False`` (validation data that is also trained on).
+AdamW on an MAE loss; the learning rate follows ``FitConfig.lr_at`` (constant, cosine, or
+decayed on validation plateaus); validation before the first step and every ``val_every``
+steps (and at ``max_steps``); early stopping on the validation loss (patience in
+validations, minimum improvement); the best-validation weights (the initial ones included)
+are returned, or the last ones with ``select_best=False`` (validation data that is also
+trained on).
 
 One Lightning "epoch" is one validation round of ``val_every`` steps, so the shared trainer's
 ``last.ckpt`` (the resume point), ``metrics.csv`` row and progress line come once per round.
@@ -46,8 +47,13 @@ class FitConfig:
     batch_size: int = 8
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    schedule: str = "constant"  # or "cosine" (decay to lr * final_lr_factor over max_steps)
+    # "constant"; "cosine" (decay to lr * final_lr_factor over max_steps); or "plateau":
+    # lr *= plateau_factor after every plateau_patience validations without improvement,
+    # floored at lr * final_lr_factor (early stopping after `patience` of them)
+    schedule: str = "constant"
     final_lr_factor: float = 1e-3
+    plateau_patience: int = 2
+    plateau_factor: float = 0.5
     # False: no checkpoint selection and no early stopping (the last weights are returned),
     # for fits whose validation data is part of their training data (train+val)
     select_best: bool = True
@@ -56,9 +62,12 @@ class FitConfig:
     def from_dict(cls, cfg: dict[str, Any]) -> FitConfig:
         return cls(**cfg)
 
-    def lr_at(self, step: int) -> float:
+    def lr_at(self, step: int, plateaus: int = 0) -> float:
+        """The learning rate at ``step`` after ``plateaus`` plateau decays."""
         if self.schedule == "constant":
             return self.lr
+        if self.schedule == "plateau":
+            return self.lr * max(self.plateau_factor ** plateaus, self.final_lr_factor)
         progress = min(step / max(self.max_steps, 1), 1.0)
         low = self.lr * self.final_lr_factor
         return low + 0.5 * (self.lr - low) * (1 + math.cos(math.pi * progress))
@@ -112,7 +121,7 @@ class StepFit(L.LightningModule):
         self._train_loss, self._val_loss = train_loss, val_loss
         self.gen = torch.Generator().manual_seed(int(seed))
         self.history: list[tuple[int, float]] = []
-        self.best_val, self.best_step, self.bad = math.inf, 0, 0
+        self.best_val, self.best_step, self.bad, self.plateaus = math.inf, 0, 0, 0
         self.best_state: dict[str, Tensor] | None = None
         self._val = math.nan
 
@@ -148,7 +157,7 @@ class StepFit(L.LightningModule):
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         for group in self.trainer.optimizers[0].param_groups:
-            group["lr"] = self.cfg.lr_at(self.global_step)
+            group["lr"] = self.cfg.lr_at(self.global_step, self.plateaus)
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         loss = self._train_loss(self.model, self.gen)
@@ -175,13 +184,16 @@ class StepFit(L.LightningModule):
             self.best_state = copy.deepcopy(self.model.state_dict())
         else:
             self.bad += 1
+            if self.bad % max(self.cfg.plateau_patience, 1) == 0:
+                self.plateaus += 1  # used by the "plateau" schedule only
 
     # ---------------------------------------------------------------- checkpoint state
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[STATE] = {"generator": self.gen.get_state(),
                              "history": [list(h) for h in self.history],
                              "best_val": self.best_val, "best_step": self.best_step,
-                             "bad": self.bad, "best_model": self.best_state}
+                             "bad": self.bad, "plateaus": self.plateaus,
+                             "best_model": self.best_state}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint[STATE]
@@ -189,6 +201,7 @@ class StepFit(L.LightningModule):
         self.history = [(int(s), float(v)) for s, v in state["history"]]
         self.best_val, self.best_step = float(state["best_val"]), int(state["best_step"])
         self.bad, self.best_state = int(state["bad"]), state["best_model"]
+        self.plateaus = int(state.get("plateaus", 0))
 
     def result(self) -> FitResult:
         steps = self.history[-1][0] if self.history else 0

@@ -323,7 +323,9 @@ def run_unet(data: VideoData, extras: Sequence[VideoData], variant: str,
     fit_info: dict[str, Any] = {}
     starts = torch.from_numpy(split_starts(data, settings["train_split"], context))
     if settings["train_split"] == "train_val":  # val is trained on: never select on it
-        fcfg = replace(fcfg, select_best=False)
+        # and no plateau to detect either: a plateau schedule decays on a cosine instead
+        fcfg = replace(fcfg, select_best=False, schedule="cosine" if fcfg.schedule == "plateau"
+                       else fcfg.schedule)
     fit_info["selection"] = "best validation" if fcfg.select_best else "last step"
     main_loss = sampler([(main, starts)], fcfg.batch_size)
     n_extra = int(settings["pretrain_specimens"])
