@@ -127,13 +127,8 @@ def test_default_run_rows_state_their_reasons():
 
 def test_tables_script_writes_the_findings(tmp_path):
     """The tables rule's script writes findings.{csv,md} next to Table 2 (default run)."""
-    import json
-    import runpy
-    from types import SimpleNamespace
-
     import pandas as pd
-
-    from conftest import REPO
+    from autolfads_helpers import run_tables_script
 
     summary = {"best_member": 0, "best_score": 1.0, "lineage_gen0_score": 2.0,
                "own_gen0_score": 2.0, "best_gen0_score": 1.5, "member_generations": 12,
@@ -142,22 +137,11 @@ def test_tables_script_writes_the_findings(tmp_path):
     records = [{**_rec("snakemake", 0, 0.05), **summary, "method": "AutoLFADS"},
                {**_rec("fixed", 0), "method": "LFADS (fixed HPs)"},
                {**_rec("none", 0), "method": "Gaussian smoothing"}]
-    inputs = []
     for r in records:
         r.pop("seed")
-        path = tmp_path / f"{r['backend']}.json"
-        path.write_text(json.dumps({**r, "rate_r2_truth": 0.5}))
-        inputs.append(str(path))
-    names = ["table2", "table2_md", "table2_prov", "sanity", "sanity_md", "sanity_prov",
-             "findings", "findings_md", "findings_prov"]
-    out = SimpleNamespace(**{n: str(tmp_path / n.replace("_", ".")) for n in names})
-    sm = SimpleNamespace(
-        input=inputs, output=out, log=[], rule="autolfads_tables", wildcards={},
-        scriptdir=str(REPO / "workflow/scripts"), config={"seed": 0},
-        params=SimpleNamespace(backends=["snakemake"], population=4, generations=3,
-                               pbt=PBT, seeds=[0], seed_offset=0))
-    runpy.run_path(str(REPO / "workflow/scripts/autolfads_tables.py"),
-                   init_globals={"snakemake": sm})
+        r["rate_r2_truth"] = 0.5
+    out = run_tables_script(tmp_path, records, backends=["snakemake"], population=4,
+                            generations=3, pbt=PBT, seeds=[0], seed_offset=0)
     table = pd.read_csv(out.findings)
     assert list(table["claim"]) == ["A1", "A2", "A3"]
     assert set(table["verdict"]) == {INCONCLUSIVE}

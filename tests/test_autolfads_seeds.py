@@ -4,13 +4,11 @@ seed, random-search HPs and budget, model-epochs of PBT runs (early stop counted
 
 from __future__ import annotations
 
-import json
 import math
-import runpy
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from autolfads_helpers import run_tables_script
 
 from neurodyn.autolfads.pipeline import pad_stopped, summarise
 from neurodyn.autolfads.plan import Schedule, member_seed, replicate_seeds, run_seed
@@ -19,8 +17,6 @@ from neurodyn.autolfads.space import search_space
 from neurodyn.autolfads.tables import per_seed, table2
 from neurodyn.errors import InputError
 from neurodyn.findings import REPRODUCED
-
-from conftest import REPO
 
 SCHEDULE = Schedule(population=4, generations=3, first_generation_epochs=16,
                     epochs_per_generation=12, burn_in_generations=0, members_per_job=2)
@@ -123,21 +119,9 @@ def test_tables_script_decides_a1_over_three_seeds(tmp_path):
                "generations_trained": 2, "model_epochs": 112}
     records = [_rec("snakemake", s, 0.05 + 0.003 * s, **summary) for s in (0, 1, 2)]
     records += [_rec("fixed", s) for s in (0, 1, 2)] + [_rec("none", None, -0.02)]
-    inputs = []
-    for i, r in enumerate(records):
-        path = tmp_path / f"{i}.json"
-        path.write_text(json.dumps(r))
-        inputs.append(str(path))
-    names = ["table2", "table2_md", "table2_prov", "sanity", "sanity_md", "sanity_prov",
-             "findings", "findings_md", "findings_prov"]
-    out = SimpleNamespace(**{n: str(tmp_path / n.replace("_", ".")) for n in names})
-    sm = SimpleNamespace(
-        input=inputs, output=out, log=[], rule="autolfads_tables", wildcards={},
-        scriptdir=str(REPO / "workflow/scripts"), config={"seed": 0},
-        params=SimpleNamespace(backends=["snakemake"], seeds=[0, 1, 2], population=4,
-                               generations=3, pbt=dict(vars(SCHEDULE)), seed_offset=0))
-    runpy.run_path(str(REPO / "workflow/scripts/autolfads_tables.py"),
-                   init_globals={"snakemake": sm})
+    out = run_tables_script(tmp_path, records, backends=["snakemake"], seeds=[0, 1, 2],
+                            population=4, generations=3, pbt=dict(vars(SCHEDULE)),
+                            seed_offset=0)
     findings = pd.read_csv(out.findings).set_index("claim")
     assert findings.loc["A1", "verdict"] == REPRODUCED and findings.loc["A1", "n"] == 3
     table = pd.read_csv(out.table2).set_index("backend")
