@@ -1,7 +1,7 @@
 """Train a :class:`~neurodyn.models.lfads_population.LFADSPopulation` as P lone LFADS fits.
 
-Per member, exactly what a lone fit with the shared trainer does (``neurodyn.lfads.run.
-fit_lfads``: ``LFADSDataModule`` + ``SeedPerBatch`` + gradient clipping + AdamW + best
+Per member, exactly what a lone fit with the shared trainer does (the LFADS study's
+``fit_lfads``: ``LFADSDataModule`` + ``SeedPerBatch`` + gradient clipping + AdamW + best
 checkpoint): its own shuffle of the training trials (seeded from its seed and epoch), its own
 random draws (a generator seeded like ``SeedPerBatch`` before every training batch and every
 validation epoch, like ``sample_validation`` for the SV pass), gradient-norm clipping at
