@@ -171,9 +171,10 @@ def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str
     from neurodyn.autolfads.member import MemberTask, member_runner, train_members
     from neurodyn.autolfads.pipeline import load_split
     from neurodyn.train.device import TrainSettings
-    from neurodyn.train.runtime import quiet_lightning
+    from neurodyn.train.runtime import keep_freed_memory, quiet_lightning
 
     quiet_lightning()
+    keep_freed_memory()  # as every Snakemake training job does (workflow.train_settings)
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     # a trial given a GPU that torch cannot see fails (NoGPUError), never trains on CPU
     settings = TrainSettings.from_config(train_cfg, gpus=int(cfg["ray"]["gpus_per_trial"] > 0))
