@@ -37,7 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from lfads_throughput import CONFIGS, REFERENCE  # noqa: E402
+from lfads_throughput import (  # noqa: E402
+    CONFIGS,
+    REFERENCE,
+    benchmark_hp,
+    fake_batch,
+    lone_step,
+)
 
 TARGET_SPEEDUP = 5.0  # population per-model throughput over one at a time (reproduce sizes)
 TARGET_VS_TORCH = 1.5  # single-model throughput over the quoted lfads-torch figures
@@ -82,23 +88,13 @@ def measure(config: str, mode: str, threads: int, steps: int, seconds: float) ->
     cfg = reproduce_config()[0] if config == "reproduce" else CONFIGS[config]
     t_obs, t_fwd, n_in, n_all = cfg["shape"]
     batch = cfg["batch"]
-    hp = dict(encod_data_dim=n_in, recon_data_dim=n_all, encod_seq_len=t_obs,
-              recon_seq_len=t_obs + t_fwd, dropout_rate=0.05, cd_rate=0.3, kl_ic_scale=1e-4,
-              kl_co_scale=1e-4, l2_gen_scale=1e-4, l2_con_scale=1e-4, **cfg["hp"])
-    recon = torch.poisson(torch.full((batch, t_obs + t_fwd, n_all), 0.3))
-    data = {"encod_data": recon[:, :t_obs, :n_in].clone(), "recon_data": recon,
-            "sv_mask": torch.ones(batch, t_obs, n_in, dtype=torch.bool)}
+    hp = benchmark_hp(cfg)
+    data = fake_batch(cfg)
+    recon = data["recon_data"]
     if mode == "lone":
         members = 1
         model = LFADS(hp)
-        opt = torch.optim.AdamW(model.parameters(), lr=4e-3)
-
-        def step() -> None:
-            loss = model.training_step(data, 0)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-            opt.step()
+        step = lone_step(model, data)
     else:
         members = int(mode.removeprefix("pop"))
         pop = LFADSPopulation([LFADS({**hp, "lr_init": 4e-3 * (1 + p / members)})

@@ -46,11 +46,48 @@ CONFIGS = {
 REFERENCE = {"mc_maze": 319, "mc_maze_large": 91, "rnn2019": 142}  # lfads-torch, spec table
 
 
+def benchmark_hp(cfg: dict) -> dict:
+    """LFADS hyperparameters of one benchmark configuration (fixed regularisers)."""
+    t_obs, t_fwd, n_in, n_all = cfg["shape"]
+    return dict(encod_data_dim=n_in, recon_data_dim=n_all, encod_seq_len=t_obs,
+                recon_seq_len=t_obs + t_fwd, dropout_rate=0.05, cd_rate=0.3,
+                kl_ic_scale=1e-4, kl_co_scale=1e-4, l2_gen_scale=1e-4, l2_con_scale=1e-4,
+                **cfg["hp"])
+
+
+def fake_batch(cfg: dict) -> dict:
+    """One batch of Poisson counts in the LFADS batch layout."""
+    import torch
+
+    t_obs, t_fwd, n_in, n_all = cfg["shape"]
+    recon = torch.poisson(torch.full((cfg["batch"], t_obs + t_fwd, n_all), 0.3))
+    return {"encod_data": recon[:, :t_obs, :n_in].clone(), "recon_data": recon,
+            "sv_mask": torch.ones(cfg["batch"], t_obs, n_in, dtype=torch.bool)}
+
+
+def lone_step(model, data: dict):
+    """A full training step of one LFADS model (AdamW, clipping) as a closure."""
+    import torch
+
+    from neurodyn.models.lfads import GRAD_CLIP
+
+    opt = torch.optim.AdamW(model.parameters(), lr=4e-3)
+
+    def step() -> None:
+        loss = model.training_step(data, 0)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+        opt.step()
+
+    return step
+
+
 def measure(name: str, threads: int, steps: int) -> dict:
     """Run one configuration in this process and return its numbers."""
     import torch
 
-    from neurodyn.models.lfads import GRAD_CLIP, LFADS
+    from neurodyn.models.lfads import LFADS
     from neurodyn.train.runtime import keep_freed_memory
 
     keep_freed_memory()  # as every training job (neurodyn.workflow.train_settings)
@@ -59,21 +96,8 @@ def measure(name: str, threads: int, steps: int) -> dict:
     cfg = CONFIGS[name]
     t_obs, t_fwd, n_in, n_all = cfg["shape"]
     batch = cfg["batch"]
-    model = LFADS(dict(encod_data_dim=n_in, recon_data_dim=n_all, encod_seq_len=t_obs,
-                       recon_seq_len=t_obs + t_fwd, dropout_rate=0.05, cd_rate=0.3,
-                       kl_ic_scale=1e-4, kl_co_scale=1e-4, l2_gen_scale=1e-4,
-                       l2_con_scale=1e-4, **cfg["hp"]))
-    opt = torch.optim.AdamW(model.parameters(), lr=4e-3)
-    recon = torch.poisson(torch.full((batch, t_obs + t_fwd, n_all), 0.3))
-    data = {"encod_data": recon[:, :t_obs, :n_in].clone(), "recon_data": recon,
-            "sv_mask": torch.ones(batch, t_obs, n_in, dtype=torch.bool)}
-
-    def step() -> None:
-        loss = model.training_step(data, 0)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-        opt.step()
+    model = LFADS(benchmark_hp(cfg))
+    step = lone_step(model, fake_batch(cfg))
 
     for _ in range(2):
         step()
