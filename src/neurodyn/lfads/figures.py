@@ -9,6 +9,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from neurodyn.lfads.analysis import ARM_LABELS, SELECTION, selection_metric
 from neurodyn.plots.style import save_figure
@@ -33,6 +34,7 @@ def _scatter(ax: plt.Axes, group: pd.DataFrame, arm: str) -> None:
                    edgecolor="firebrick", label="selected (lowest metric)")
         ax.legend(fontsize=7, loc="lower left")
     ax.set_xlabel(METRIC_LABELS[SELECTION[arm]])
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # narrow metric ranges: labels must not overlap
     ax.set_ylabel("rate R² vs ground truth")
     ax.set_title(ARM_LABELS[arm])
 
