@@ -2,7 +2,7 @@
 import functools
 
 from neurodyn.lfads.grid import chunks as lfads_chunks  # noqa: E402  (torch-free)
-from neurodyn.lfads.grid import datasize_models, search_models  # noqa: E402
+from neurodyn.lfads.grid import datasize_models, search_models, subset_chunks  # noqa: E402
 
 LFADS = config.get("lfads", {})
 LFADS_CODE = code_version(
@@ -32,11 +32,11 @@ def lfads_data_config(wildcards):
 @functools.cache
 def lfads_jobs(experiment):
     """Model groups of one experiment, from config (computed once per run)."""
-    if experiment == "search":
-        models = search_models(LFADS, config["seed"])
-    else:
-        models = datasize_models(LFADS, config["seed"])
-    return lfads_chunks(models, int(LFADS["train"]["models_per_job"]))
+    per_job = int(LFADS["train"]["models_per_job"])
+    if experiment == "search":  # consecutive: one arm per job, trained as one population
+        return lfads_chunks(search_models(LFADS, config["seed"]), per_job)
+    # one job per training subset: short jobs of similar length keep both cores busy
+    return subset_chunks(datasize_models(LFADS, config["seed"]), per_job)
 
 
 def lfads_job_models(wildcards):

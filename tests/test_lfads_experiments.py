@@ -10,7 +10,13 @@ from neurodyn.data.spikes.reaching import ReachingSpec, make_reaching_dataset
 from neurodyn.eval.decoding import cv_decoding_r2, lagged_features
 from neurodyn.io.spikes import split_arrays
 from neurodyn.lfads.analysis import datasize_table, search_table
-from neurodyn.lfads.grid import chunks, datasize_models, elements_per_trial, search_models
+from neurodyn.lfads.grid import (
+    chunks,
+    datasize_models,
+    elements_per_trial,
+    search_models,
+    subset_chunks,
+)
 from neurodyn.lfads.linear_ae import AEConfig, train_linear_ae
 from neurodyn.lfads.linear_data import LinearSpec, make_linear_dataset
 
@@ -60,6 +66,23 @@ def test_search_grid_pairs_hps_across_arms_and_converts_units():
     assert len({m.model_id for m in models}) == len(models)
     assert sum(len(c) for c in chunks(models, 5)) == len(models)
     assert search_models(cfg, 0)[4].hparams == models[4].hparams
+
+
+def test_datasize_jobs_train_one_training_subset_each():
+    """The reproduce grid (3 fractions x 3 draws, a fixed-HP LFADS and a PBT each) in 9 jobs
+    of one subset; consecutive chunks of 15 put every fit of the largest fraction in the
+    first job (a 15/3 split). One model per job stays one model per job (SLURM)."""
+    cfg = _config("config/reproduce.yaml")
+    models = datasize_models(cfg, seed=0)
+    jobs = subset_chunks(models, cfg["train"]["models_per_job"])
+    assert [len(c) for c in chunks(models, cfg["train"]["models_per_job"])] == [15, 3]
+    assert len(jobs) == 9
+    assert sorted(m.model_id for job in jobs for m in job) == sorted(m.model_id for m in models)
+    for job in jobs:
+        assert sorted(m.arm for m in job) == ["fixed", "hpo"]
+        assert len({(m.fraction, m.draw) for m in job}) == 1
+    singles = subset_chunks(models, 1)
+    assert len(singles) == len(models) and all(len(job) == 1 for job in singles)
 
 
 def test_paper_grid_plans_200_models_per_arm():

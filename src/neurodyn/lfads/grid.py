@@ -116,5 +116,18 @@ def datasize_models(cfg: Mapping[str, Any], seed: int) -> list[ModelSpec]:
 
 
 def chunks(models: list[ModelSpec], per_job: int) -> list[list[ModelSpec]]:
-    """Split a grid into jobs of ``per_job`` models."""
+    """Split a grid into jobs of ``per_job`` consecutive models (a search job's models share
+    an arm, so they train as one population)."""
     return [models[i:i + per_job] for i in range(0, len(models), per_job)]
+
+
+def subset_chunks(models: list[ModelSpec], per_job: int) -> list[list[ModelSpec]]:
+    """Split the dataset-size grid into one job per training subset (fraction, draw): its
+    fixed-HP LFADS and its PBT, or chunks of ``per_job`` of them when ``per_job`` is smaller.
+    Small jobs of similar length let the scheduler keep every core busy (chunks of
+    ``per_job`` consecutive models put the largest fraction, about half the compute, in one
+    long job)."""
+    groups: dict[tuple[float, int], list[ModelSpec]] = {}
+    for m in models:
+        groups.setdefault((m.fraction, m.draw), []).append(m)
+    return [job for group in groups.values() for job in chunks(group, per_job)]
