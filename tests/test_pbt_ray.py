@@ -119,6 +119,16 @@ def test_scheduler_overrides_no_private_tune_method():
     assert "schedulers.pbt" not in source and "PopulationBasedTraining" not in source
 
 
+def test_trials_get_their_own_thread_count_not_the_drivers(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    env = ray_backend.trial_env({"ray": {"cpus_per_trial": 1}}, "/repo/src")["env_vars"]
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
+    assert env["PYTHONPATH"].split(":") == ["/repo/src", "/elsewhere"]
+    assert ray_backend.trial_threads({"ray": {"cpus_per_trial": 0.5}}) == 1
+    assert ray_backend.trial_threads({"ray": {"cpus_per_trial": 3}}) == 3
+
+
 def test_local_ray_asking_for_gpus_without_one_fails_loudly(monkeypatch):
     from neurodyn.autolfads.ray_backend import check_gpus
     from neurodyn.train import device
@@ -133,10 +143,13 @@ def test_local_ray_asking_for_gpus_without_one_fails_loudly(monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_rerun_resumes_after_the_finished_generations(tmp_path):
+def test_a_rerun_resumes_after_the_finished_generations(tmp_path, monkeypatch):
     """A Ray job killed after generation 0 and rerun (here: a first run of one generation,
     then the full two): generation 0's member fits are reused untouched (same records,
-    checkpoints not rewritten), generation 1 trains from the plan."""
+    checkpoints not rewritten), generation 1 trains from the plan. Each trial trains on its
+    ``cpus_per_trial`` threads, not on the driver's ``OMP_NUM_THREADS`` (Snakemake sets it to
+    the job's threads)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
     from neurodyn.autolfads.data import synthetic_reaching
     from neurodyn.autolfads.pipeline import load_split
     from neurodyn.autolfads.ray_backend import run_ray_pbt
@@ -163,3 +176,5 @@ def test_a_rerun_resumes_after_the_finished_generations(tmp_path):
     assert second[0] == first[0] and [p.stat().st_mtime_ns for p in ckpts] == stamps
     assert [r["generation"] for r in second[1]] == [1, 1] and best.exists()
     assert [r["parent"] for r in second[1]] == [c["parent"] for c in selections[0]["members"]]
+    assert cfg["ray"]["cpus_per_trial"] == 1
+    assert [r["threads"] for g in second for r in g] == [1] * 4

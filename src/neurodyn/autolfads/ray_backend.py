@@ -175,7 +175,7 @@ def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str
 
     quiet_lightning()
     keep_freed_memory()  # as every Snakemake training job does (workflow.train_settings)
-    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    torch.set_num_threads(trial_threads(cfg))
     # a trial given a GPU that torch cannot see fails (NoGPUError), never trains on CPU
     settings = TrainSettings.from_config(train_cfg, gpus=int(cfg["ray"]["gpus_per_trial"] > 0))
     schedule = Schedule.from_config(cfg)
@@ -203,7 +203,7 @@ def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str
         runner = member_runner(Path(workdir) / f"gen{generation}", cfg, settings, code,
                                data_path, label=f"ray member {member} gen {generation}")
         [(record, _)] = train_members(runner, [task], split.train, split.valid, cfg, settings)
-        record = {**record, "reason": reason}
+        record = {**record, "reason": reason, "threads": torch.get_num_threads()}
         write_json(Path(records_dir) / f"gen{generation}_member{member}.json", record)
         with tempfile.TemporaryDirectory() as d:
             (Path(d) / "meta.json").write_text(json.dumps({"generation": generation,
@@ -213,6 +213,22 @@ def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str
                          "record": json.dumps(record)},
                         checkpoint=tune.Checkpoint.from_directory(d))
         generation += 1
+
+
+def trial_threads(cfg: Mapping[str, Any]) -> int:
+    """CPU threads of one trial: its ``cpus_per_trial`` (at least 1). Never the driver's
+    ``OMP_NUM_THREADS``: Ray workers inherit it (Snakemake sets it to the job's threads), and
+    two trials of 2 threads each on 2 cores trained about 8x slower than 1 thread each."""
+    return max(1, int(cfg["ray"]["cpus_per_trial"]))
+
+
+def trial_env(cfg: Mapping[str, Any], src: str) -> dict[str, dict[str, str]]:
+    """Ray ``runtime_env`` of the trials: this package's source on ``PYTHONPATH`` and the
+    BLAS/OpenMP pools sized to :func:`trial_threads` (set before torch loads in a worker)."""
+    threads = str(trial_threads(cfg))
+    return {"env_vars": {
+        "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p),
+        "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}}
 
 
 def check_gpus(cfg: Mapping[str, Any], train_cfg: Mapping[str, Any]) -> None:
@@ -240,9 +256,7 @@ def run_ray_pbt(data_path: str, cfg: Mapping[str, Any], space: SearchSpace, seed
     storage_path = Path(storage).resolve()
     if storage_path.exists():  # a previous (or killed) run: start the population over
         shutil.rmtree(storage_path)
-    src = str(Path(__file__).resolve().parents[2])
-    env = {"env_vars": {"PYTHONPATH": os.pathsep.join(
-        p for p in (src, os.environ.get("PYTHONPATH", "")) if p)}}
+    env = trial_env(cfg, str(Path(__file__).resolve().parents[2]))
     if rcfg["address"]:
         ray.init(address=rcfg["address"], runtime_env=env, log_to_driver=False)
     else:
