@@ -218,7 +218,7 @@ def member_trainable(config: Mapping[str, Any], data_path: str, cfg: Mapping[str
 def trial_threads(cfg: Mapping[str, Any]) -> int:
     """CPU threads of one trial: its ``cpus_per_trial`` (at least 1). Never the driver's
     ``OMP_NUM_THREADS``: Ray workers inherit it (Snakemake sets it to the job's threads), and
-    two trials of 2 threads each on 2 cores trained about 8x slower than 1 thread each."""
+    two trials of 2 threads each on 2 cores trained about 7x slower than 1 thread each."""
     return max(1, int(cfg["ray"]["cpus_per_trial"]))
 
 
