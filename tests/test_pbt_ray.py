@@ -51,7 +51,9 @@ def _record(member, generation, score, hps):
             "fit_id": f"member{member}", "fit_key": "k", "status": "ok"}
 
 
-def run_generation(tmp_path, scores, generation, burn_in=0, generations=5):
+def run_generation(tmp_path, scores, generation, burn_in=0, generations=5, slots=None):
+    """Members report generation ``generation`` (in another order than member order) with
+    ``slots`` of them running at a time: a paused reporter frees its slot for the next."""
     hps = initial_hps(SPACE, len(scores), seed=5)
     schedule = Schedule(len(scores), generations, 2, 1, burn_in, 1)
     stopper = GenerationStopper(schedule)
@@ -59,23 +61,35 @@ def run_generation(tmp_path, scores, generation, burn_in=0, generations=5):
                                 stopper)
     trials = [FakeTrial(m) for m in range(len(scores))]
     controller = FakeController(trials)
+    order = list(reversed(trials))  # report order differs from member order
+    slots = len(scores) if slots is None else slots
+    for i, t in enumerate(order):
+        t.status = Trial.RUNNING if i < slots else Trial.PAUSED
     decisions = []
-    for t in reversed(trials):  # report order differs from member order
+    for t in order:
+        assert t.status == Trial.RUNNING
         m = int(t.config["member"])
         s = scores[m]
         rec = _record(m, generation, None if math.isnan(s) else s, hps[m])
         result = {"score": s if math.isfinite(s) else math.inf, "generation": generation,
                   "record": json.dumps(rec)}
         decisions.append(sched.on_trial_result(controller, t, result))
-        t.status = Trial.PAUSED if decisions[-1] == TrialScheduler.PAUSE else Trial.RUNNING
+        if decisions[-1] == TrialScheduler.PAUSE:
+            t.status = Trial.PAUSED
+            waiting = [w for w in order if w.status == Trial.PAUSED and w is not t
+                       and int(w.config["member"]) not in sched.results[generation]]
+            if waiting:
+                waiting[0].status = Trial.RUNNING
     return sched, controller, trials, hps, decisions
 
 
 @pytest.mark.parametrize("scores", [[3.0, 1.0, 2.0, 4.0], [1.0, math.nan, 2.0, 0.5, 3.0]])
 def test_ray_scheduler_uses_the_shared_selection(tmp_path, scores):
-    sched, controller, trials, hps, decisions = run_generation(tmp_path, scores, 2)
-    assert decisions[:-1] == [TrialScheduler.PAUSE] * (len(scores) - 1)
-    assert decisions[-1] == TrialScheduler.CONTINUE  # the generation is complete
+    sched, controller, trials, hps, decisions = run_generation(tmp_path, scores, 2, slots=2)
+    # a reporter is paused while members of its generation wait for a slot, then the last
+    # ones keep their slots; the generation's last report writes the plan
+    n = len(scores)
+    assert decisions == [TrialScheduler.PAUSE] * (n - 2) + [TrialScheduler.CONTINUE] * 2
     expected = select(scores, hps, SPACE, 2, 0, seed=5)
     plan = json.loads((tmp_path / "plans" / "gen3.json").read_text())
     assert plan["generation"] == 3
@@ -92,6 +106,17 @@ def test_ray_scheduler_uses_the_shared_selection(tmp_path, scores):
     assert sched.choose_trial_to_run(controller) is trials[0]
 
 
+def test_a_population_that_fits_its_slots_is_never_paused(tmp_path):
+    """Pausing stops a trial's actor and starts another for its next generation; when every
+    member runs at once, each waits in its slot for its plan instead."""
+    sched, *_, decisions = run_generation(tmp_path, [3.0, 1.0, 2.0, 4.0], 1)
+    assert decisions == [TrialScheduler.CONTINUE] * 4
+    assert (tmp_path / "plans" / "gen2.json").exists()
+    paused = FakeTrial(0)
+    paused.status = Trial.PAUSED
+    assert not sched.rest_running(FakeController([paused]), 2)  # has not reported 2
+
+
 def test_no_tournament_during_burn_in(tmp_path):
     run_generation(tmp_path, [3.0, 1.0, 2.0, 4.0], 0, burn_in=1)
     plan = json.loads((tmp_path / "plans" / "gen1.json").read_text())
@@ -99,9 +124,9 @@ def test_no_tournament_during_burn_in(tmp_path):
 
 
 def test_last_generation_writes_no_plan(tmp_path):
-    *_, decisions = run_generation(tmp_path, [3.0, 1.0], 4, generations=5)
+    *_, decisions = run_generation(tmp_path, [3.0, 1.0], 4, generations=5, slots=1)
     assert not (tmp_path / "plans" / "gen5.json").exists()
-    assert TrialScheduler.CONTINUE not in decisions
+    assert TrialScheduler.CONTINUE not in decisions  # the stopper ends the trials
 
 
 def test_scheduler_overrides_no_private_tune_method():

@@ -5,7 +5,8 @@ and stopping rule as the Snakemake-native backend, run as one Tune experiment.
   that only says which generation the trial finished).
 * :class:`TournamentScheduler` is built on Tune's public ``FIFOScheduler`` interface only
   (``on_trial_result`` / ``choose_trial_to_run``, no private Tune method): a member that
-  finished generation g is paused (``PAUSE``) until every member did; the last one's result
+  finished generation g waits until every member did: in its slot when the rest are all
+  running, else paused (``PAUSE``) to free the slot for them; the last one's result
   runs :func:`neurodyn.autolfads.pbt.select` and writes the plan of generation g+1
   (``plans/gen{g+1}.json``: each member's parent, the parent's checkpoint file and the HPs),
   then paused members are resumed (``choose_trial_to_run``) and each trial reads its plan
@@ -111,11 +112,24 @@ class TournamentScheduler(FIFOScheduler):
         self.finished[trial.trial_id] = g
         self.results.setdefault(g, {})[member] = json.loads(result["record"])
         if len(self.results[g]) < self.schedule.population:
-            return TrialScheduler.PAUSE  # wait for the rest of the generation
+            # wait for the rest of the generation: in its slot (the trial waits for its plan)
+            # when the rest are all running, else give the slot to one of them
+            return (TrialScheduler.CONTINUE if self.rest_running(tune_controller, g)
+                    else TrialScheduler.PAUSE)
         if self.stopper.stopped_after is not None or g + 1 >= self.schedule.generations:
             return TrialScheduler.PAUSE  # the stopper ends the experiment
         self.write_plan(g)
         return TrialScheduler.CONTINUE
+
+    def rest_running(self, tune_controller: Any, g: int) -> bool:
+        """Whether every member that has not reported generation ``g`` is running. Then a
+        member that has can keep its slot and wait for its plan: pausing it would stop its
+        actor and start another for its next generation (about 3 s on a busy CPU, as long
+        as a reproduce-tier member-generation); when the population fits the slots, no
+        trial is ever paused."""
+        reported = self.results.get(g, {})
+        return all(t.status == Trial.RUNNING for t in tune_controller.get_trials()
+                   if int(t.config["member"]) not in reported)
 
     def write_plan(self, g: int) -> dict[str, Any]:
         """Select after generation ``g`` and write the plan of generation g+1."""
