@@ -178,3 +178,19 @@ def test_synthetic_context_is_stored_apart():
     assert split.train["encod_data"].shape[1:] == (25, 15)
     assert split.context["test"].shape[1:] == (6, 20) and split.recording("test").shape[1] == 36
     np.testing.assert_array_equal(split.test["behavior"], split.test["behavior"][:, :30])
+
+
+@pytest.mark.parametrize("hold", [False, True])
+def test_forward_window_is_predictable_only_with_hold_latents(hold):
+    """MC_Maze's forward window (450-650 ms after onset) is predictable from the trial; in
+    the stand-in without hand-position latents every condition returns to one baseline by
+    then, so even the true rates score fp-bps ~ 0 against the mean-rate null."""
+    from neurodyn.eval.nlb import bits_per_spike
+
+    cfg = {**CFG, "n_conditions": 8, "window_s": [-0.25, 0.65], "n_forward_bins": 10,
+           "hold_latents": hold}
+    ds = synthetic_reaching(cfg, 0)
+    true = ds["rates_hz"].values[:, -10:] * cfg["bin_width_s"]
+    spikes = np.random.default_rng(1).poisson(np.repeat(true, 20, axis=0)).astype(float)
+    oracle = bits_per_spike(np.repeat(true, 20, axis=0), spikes)
+    assert (oracle > 0.1) if hold else (abs(oracle) < 0.01), oracle

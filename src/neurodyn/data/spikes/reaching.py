@@ -4,7 +4,10 @@ Each condition is a reach to a target direction with a condition-specific curvat
 the maze task's curved reaches). A trial varies its speed gain, movement-onset time and
 direction slightly. Latent factors (8-D): the hand velocity ``lag_s`` ahead (neural activity
 leads behaviour), a rotational pair driven by speed, a preparatory pair that encodes the
-target before movement, and condition-independent onset signals. Log-rates are a random
+target before movement, and condition-independent onset signals; with ``hold_latents`` two
+more: the hand position ``lag_s`` ahead, so activity after the reach keeps encoding where
+the hand holds (posture tuning, as in motor cortex) instead of returning to one baseline for
+every condition. Log-rates are a random
 linear readout of the latents plus a per-neuron baseline; spikes ~ Poisson. Time is
 −250…+450 ms around movement onset like NLB MC_Maze. Splits: ``train``/``valid`` (the pool
 LFADS may train on) and ``test`` (held-out trials used only for decoding).
@@ -21,6 +24,7 @@ from neurodyn.io.spikes import assemble_spikes
 
 REFERENCE = ("synthetic stand-in for Monkey J maze reaching (Keshtkaran & Pandarinath 2019, "
              "Fig. 5; NLB MC_Maze, Churchland et al. 2012)")
+PEAK_SPEED_S, SPEED_SD_S = 0.15, 0.07  # bell-shaped speed profile: peak after onset, width
 
 
 @dataclass(frozen=True)
@@ -42,17 +46,26 @@ class ReachingSpec:
     direction_jitter_deg: float = 8.0
     baseline_hz: tuple[float, float] = (4.0, 25.0)
     loading_sd: float = 0.6
+    hold_latents: bool = False  # + hand position (x, y) / reach length: posture tuning
 
 
 def _velocity(t: np.ndarray, theta: np.ndarray, curve: np.ndarray, gain: np.ndarray,
               onset: np.ndarray, spec: ReachingSpec) -> tuple[np.ndarray, np.ndarray]:
     """Velocity (trials × time × 2) and speed profile of reaches."""
     tt = t[None, :] - onset[:, None]
-    speed = spec.peak_speed * gain[:, None] * np.exp(-0.5 * ((tt - 0.15) / 0.07) ** 2)
+    speed = spec.peak_speed * gain[:, None] * np.exp(
+        -0.5 * ((tt - PEAK_SPEED_S) / SPEED_SD_S) ** 2)
     progress = 1.0 / (1.0 + np.exp(-(tt - 0.15) / 0.05))
     heading = theta[:, None] + curve[:, None] * (progress - 0.5)
     vel = np.stack([speed * np.cos(heading), speed * np.sin(heading)], axis=-1)
     return vel, speed
+
+
+def _position(vel: np.ndarray, spec: ReachingSpec) -> np.ndarray:
+    """Hand position (trials × time × 2) from the window start, in units of a gain-1 reach's
+    length (the integral of its Gaussian speed profile)."""
+    reach_length = spec.peak_speed * SPEED_SD_S * np.sqrt(2.0 * np.pi)
+    return np.cumsum(vel, axis=1) * spec.bin_width_s / reach_length
 
 
 def make_reaching_dataset(spec: ReachingSpec, seed: int, attrs: dict | None = None) -> xr.Dataset:
@@ -80,6 +93,8 @@ def make_reaching_dataset(spec: ReachingSpec, seed: int, attrs: dict | None = No
         prep * np.cos(theta)[:, None], prep * np.sin(theta)[:, None],
         1.0 / (1.0 + np.exp(-(tt + 0.05) / 0.03)) - 0.5, np.exp(-0.5 * (tt / 0.1) ** 2),
     ], axis=-1)
+    if spec.hold_latents:
+        latents = np.concatenate([latents, _position(lead, spec)], axis=-1)
     loadings = rng.normal(0.0, spec.loading_sd, (latents.shape[-1], spec.n_neurons))
     base = np.log(rng.uniform(*spec.baseline_hz, spec.n_neurons))
     rates_hz = np.exp(np.clip(base + latents @ loadings, None, np.log(200.0)))
