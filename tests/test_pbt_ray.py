@@ -201,5 +201,5 @@ def test_a_rerun_resumes_after_the_finished_generations(tmp_path, monkeypatch):
     assert second[0] == first[0] and [p.stat().st_mtime_ns for p in ckpts] == stamps
     assert [r["generation"] for r in second[1]] == [1, 1] and best.exists()
     assert [r["parent"] for r in second[1]] == [c["parent"] for c in selections[0]["members"]]
-    assert cfg["ray"]["cpus_per_trial"] == 1
+    assert cfg["ray"]["cpus_per_trial"] < 2  # the driver's 2 threads would show below
     assert [r["threads"] for g in second for r in g] == [1] * 4
