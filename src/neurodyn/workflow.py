@@ -43,15 +43,25 @@ def run_provenance(snakemake: Any, **extra: Any) -> dict[str, Any]:
                       rule=snakemake.rule, **extra)
 
 
+def use_job_threads(snakemake: Any) -> None:
+    """Torch computes on the rule's ``threads`` (not on its own count of the machine's
+    cores, which oversubscribes a job that Snakemake gave fewer)."""
+    import torch
+
+    torch.set_num_threads(int(snakemake.threads))
+
+
 def train_settings(snakemake: Any) -> Any:
     """The job's :class:`~neurodyn.train.device.TrainSettings`: config ``train`` and the
     rule's ``gpu`` resource (a job given a GPU that torch cannot see fails here). Every
     training job asks for them first, so this is also where its process starts reusing
-    freed CPU memory (:func:`~neurodyn.train.runtime.keep_freed_memory`)."""
+    freed CPU memory (:func:`~neurodyn.train.runtime.keep_freed_memory`) and takes the
+    rule's threads (:func:`use_job_threads`)."""
     from neurodyn.train.device import TrainSettings
     from neurodyn.train.runtime import keep_freed_memory
 
     keep_freed_memory()
+    use_job_threads(snakemake)
 
     gpus = int(getattr(snakemake.resources, "gpu", 0) or 0)
     return TrainSettings.from_config(snakemake.config.get("train", {}), gpus)

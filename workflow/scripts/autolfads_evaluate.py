@@ -15,7 +15,7 @@ from neurodyn.autolfads.pipeline import (  # noqa: E402
 )
 from neurodyn.io.atomic import write_json  # noqa: E402
 from neurodyn.train.runtime import quiet_lightning  # noqa: E402
-from neurodyn.workflow import logged, run_provenance  # noqa: E402
+from neurodyn.workflow import logged, run_provenance, use_job_threads  # noqa: E402
 
 METHODS = {"snakemake": "AutoLFADS", "ray": "AutoLFADS", "fixed": "LFADS (fixed HPs)",
            "random": "LFADS (random search)"}
@@ -23,11 +23,9 @@ METHODS = {"snakemake": "AutoLFADS", "ray": "AutoLFADS", "fixed": "LFADS (fixed 
 sm = snakemake  # noqa: F821
 with logged(sm) as log:
     quiet_lightning()
-    import torch
-
     from neurodyn.autolfads.member import load_member
 
-    torch.set_num_threads(sm.threads)
+    use_job_threads(sm)
     cfg, backend = sm.params.cfg, sm.wildcards.backend
     split = load_split(sm.input.data, cfg)
     summary = read_json(sm.input.population)["summary"]

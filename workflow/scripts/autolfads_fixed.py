@@ -14,11 +14,8 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 
 sm = snakemake  # noqa: F821
 with logged(sm) as log:
-    import torch
-
     from neurodyn.autolfads.member import MemberTask, member_runner, train_members
 
-    torch.set_num_threads(sm.threads)
     settings = train_settings(sm)
     cfg = sm.params.cfg
     split = load_split(sm.input[0], cfg)

@@ -34,11 +34,8 @@ with logged(sm) as log:
         log.info("generation %d: PBT stopped after generation %s, members copied", g,
                  plan["stopped_after"])
     else:
-        import torch
-
         from neurodyn.autolfads.member import member_runner, train_members
 
-        torch.set_num_threads(sm.threads)
         settings = train_settings(sm)
         split = load_split(sm.input.data, cfg)
         tasks = member_tasks(plan, sm.input.plan, members, schedule, sm.params.seed,

@@ -17,11 +17,8 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 
 sm = snakemake  # noqa: F821
 with logged(sm) as log:
-    import torch
-
     from neurodyn.autolfads.member import member_runner, train_members
 
-    torch.set_num_threads(sm.threads)
     settings = train_settings(sm)
     cfg, chunk = sm.params.cfg, int(sm.wildcards.chunk)
     schedule = Schedule.from_config(cfg)

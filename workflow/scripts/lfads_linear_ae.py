@@ -10,8 +10,5 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 
 sm = snakemake  # noqa: F821
 with logged(sm):
-    import torch
-
-    torch.set_num_threads(sm.threads)
     run_linear_demo(sm.input[0], sm.params.linear_ae, sm.params.seed, sm.output.figure,
                     sm.output.summary, run_provenance(sm), train_settings(sm), sm.params.workdir)

@@ -11,12 +11,9 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 
 sm = snakemake  # noqa: F821
 with logged(sm):
-    import torch
-
     from neurodyn.io.spikes import open_spikes
     from neurodyn.lfads.run import run_datasize_job, run_search_job
 
-    torch.set_num_threads(sm.threads)
     settings = train_settings(sm)
     specs = [ModelSpec(**s) for s in sm.params.models]
     run = run_search_job if sm.wildcards.experiment == "search" else run_datasize_job

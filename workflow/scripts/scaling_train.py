@@ -13,9 +13,6 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 
 sm = snakemake  # noqa: F821
 with logged(sm):
-    import torch
-
-    torch.set_num_threads(sm.threads)
     settings = train_settings(sm)
     fits = [Fit(**f) for f in sm.params.fits]
     records = run_fits(open_calcium(sm.input[0]), fits, sm.params.scaling,

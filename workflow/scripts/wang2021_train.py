@@ -13,9 +13,6 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 sm = snakemake  # noqa: F821
 with logged(sm):
     quiet_lightning()
-    import torch
-
-    torch.set_num_threads(sm.threads)
     prov = {k: v for k, v in run_provenance(sm).items() if k != "config_json"}
     run_job(sm.input.kato, sm.input.nichols, [Fit(**f) for f in sm.params.fits],
             sm.params.wang2021, sm.params.seed, train_settings(sm), Path("results/wang2021"),

@@ -9,11 +9,8 @@ from neurodyn.workflow import logged, run_provenance, train_settings  # noqa: E4
 
 sm = snakemake  # noqa: F821
 with logged(sm):
-    import torch
-
     from neurodyn.zapbench.jobs import fit_chunk
 
-    torch.set_num_threads(sm.threads)
     extras = list(getattr(sm.input, "extras", []))  # pre-training specimens (UNet only)
     fit_chunk(sm.params.family, sm.params.runs, sm.params.zapbench, sm.input.main, extras,
               Path(sm.params.workdir), train_settings(sm), sm.params.code, sm.output[0],
