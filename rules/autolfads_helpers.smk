@@ -143,10 +143,18 @@ def autolfads_methods():
     return autolfads_backends() + (["random"] if autolfads_random() else []) + ["fixed"]
 
 
+def autolfads_method_seeds(method):
+    """Replicates a method runs: all of autolfads.seeds, the Ray engine only the first
+    autolfads.ray.replicates of them (null: all; A2 is decided on seed pairs)."""
+    if method != "ray":
+        return AUTOLFADS_SEEDS
+    return AUTOLFADS_SEEDS[:AUTOLFADS.get("ray", {}).get("replicates") or len(AUTOLFADS_SEEDS)]
+
+
 def autolfads_evaluations(wildcards):
-    runs = expand(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/seed{{seed}}/{{method}}/evaluation.json",
-                  nlb_dataset=autolfads_datasets(), seed=AUTOLFADS_SEEDS,
-                  method=autolfads_methods())
+    runs = [f"{AUTOLFADS_ROOT}/{dataset}/seed{seed}/{method}/evaluation.json"
+            for dataset in autolfads_datasets() for method in autolfads_methods()
+            for seed in autolfads_method_seeds(method)]
     return runs + expand(f"{AUTOLFADS_ROOT}/{{nlb_dataset}}/smoothing/evaluation.json",
                          nlb_dataset=autolfads_datasets())
 

@@ -102,6 +102,16 @@ def test_table2_mean_and_spread_over_seeds():
     assert table.loc["snakemake", "model_epochs"] == 160
 
 
+def test_backend_difference_pairs_the_seeds_both_engines_ran():
+    """The Ray engine may run fewer replicates (autolfads.ray.replicates): its percent
+    difference compares it with the Snakemake runs of the same seeds only."""
+    records = [_rec("snakemake", s) for s in (0, 1, 2)] + [_rec("ray", 0, 0.03)]
+    table = table2(records, ["snakemake", "ray"]).set_index("backend")
+    assert table.loc["snakemake", "n_seeds"] == 3 and table.loc["ray", "n_seeds"] == 1
+    diff = table.loc["ray-snakemake"]
+    assert diff["n_seeds"] == 1 and diff["co_bps"] == pytest.approx(100 * 0.03 / 0.30)
+
+
 def test_smoothing_is_paired_with_every_seed():
     expanded = per_seed([_rec("none", None), _rec("fixed", 1)], [0, 1, 2])
     assert [(r["backend"], r["seed"]) for r in expanded] == [

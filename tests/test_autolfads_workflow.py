@@ -63,6 +63,23 @@ def test_seeds_and_random_search_plan_one_run_per_seed(tmp_path):
     assert "seed3" not in out
 
 
+def test_ray_runs_the_first_replicates_only_when_asked(tmp_path):
+    """autolfads.ray.replicates: 1 plans one Ray run (the first seed) beside three of every
+    other method; A2 is decided on the seed pairs."""
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({"autolfads": {
+        "seeds": [0, 1, 2], "backends": ["snakemake", "ray"],
+        "ray": {"seed_offset": 500, "replicates": 1}}}))
+    res = run_snakemake(REPO, "-n", "--configfile", "config/config.yaml", str(overlay),
+                        "--", "results/autolfads/tables/table2.csv")
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    counts = _job_counts(out)
+    assert counts["autolfads_ray"] == 1 and counts["autolfads_fixed"] == 3
+    assert counts["autolfads_evaluate"] == 3 + 1 + 3  # snakemake, ray (seed 0), fixed
+    assert "seed0/ray/population.json" in out and "seed1/ray" not in out
+
+
 def test_tiny_run_writes_table_and_figures(tmp_path):
     repo = clone_repo(tmp_path / "repo")
     backends = ["snakemake", "random"] + (["ray"] if HAS_RAY else [])

@@ -71,13 +71,25 @@ def table2(records: Sequence[Mapping[str, Any]], backends: Sequence[str]) -> pd.
         pbt = {r["backend"]: r for r in rows if r["dataset"] == dataset
                and r["backend"] in backends}
         if len(backends) >= 2 and all(b in pbt for b in backends[:2]):
-            a, b = pbt[backends[0]], pbt[backends[1]]
-            rows.append({"dataset": dataset, "source": a["source"],
-                         "method": f"% difference {backends[1]} vs {backends[0]}",
-                         "backend": f"{backends[1]}-{backends[0]}",
-                         "n_seeds": min(a["n_seeds"], b["n_seeds"]),
-                         **{m: percent_difference(a[m], b[m]) for m in VALUES}})
+            rows.append(_backend_difference(records, dataset, backends[0], backends[1],
+                                            pbt[backends[0]]["source"]))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _backend_difference(records: Sequence[Mapping[str, Any]], dataset: str, first: str,
+                        second: str, source: Any) -> dict[str, Any]:
+    """Percent difference of ``second`` vs ``first`` (means over the seeds both ran: an
+    engine may run fewer replicates, autolfads.ray.replicates)."""
+    runs = {b: {r.get("seed"): r for r in records
+                if r["dataset"] == dataset and r["backend"] == b} for b in (first, second)}
+    common = sorted(set(runs[first]) & set(runs[second]), key=str)
+
+    def mean(b: str, m: str) -> float:
+        return _mean([runs[b][s].get(m) for s in common])
+
+    return {"dataset": dataset, "source": source, "method": f"% difference {second} vs {first}",
+            "backend": f"{second}-{first}", "n_seeds": len(common),
+            **{m: percent_difference(mean(first, m), mean(second, m)) for m in VALUES}}
 
 
 def sanity(records: Sequence[Mapping[str, Any]], backends: Sequence[str],
