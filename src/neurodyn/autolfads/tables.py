@@ -82,7 +82,7 @@ def _backend_difference(records: Sequence[Mapping[str, Any]], dataset: str, firs
     engine may run fewer replicates, autolfads.ray.replicates)."""
     runs = {b: {r.get("seed"): r for r in records
                 if r["dataset"] == dataset and r["backend"] == b} for b in (first, second)}
-    common = sorted(set(runs[first]) & set(runs[second]), key=str)
+    common = set(runs[first]) & set(runs[second])
 
     def mean(b: str, m: str) -> float:
         return _mean([runs[b][s].get(m) for s in common])

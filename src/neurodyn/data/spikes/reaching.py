@@ -55,7 +55,7 @@ def _velocity(t: np.ndarray, theta: np.ndarray, curve: np.ndarray, gain: np.ndar
     tt = t[None, :] - onset[:, None]
     speed = spec.peak_speed * gain[:, None] * np.exp(
         -0.5 * ((tt - PEAK_SPEED_S) / SPEED_SD_S) ** 2)
-    progress = 1.0 / (1.0 + np.exp(-(tt - 0.15) / 0.05))
+    progress = 1.0 / (1.0 + np.exp(-(tt - PEAK_SPEED_S) / 0.05))
     heading = theta[:, None] + curve[:, None] * (progress - 0.5)
     vel = np.stack([speed * np.cos(heading), speed * np.sin(heading)], axis=-1)
     return vel, speed
