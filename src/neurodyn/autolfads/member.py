@@ -167,7 +167,7 @@ def train_member(task: MemberTask, train: Mapping[str, np.ndarray],
                           resumed_own=own is not None)
     try:
         fit_resumable(trainer, model, workdir, datamodule=data, ckpt_path=task.parent_ckpt)
-        result.history = [_plain(r) for r in model.history]
+        result.history = [plain_record(r) for r in model.history]
         last = model.history[-1] if model.history else {}
         score = float(last.get(metric, math.nan))
         if math.isfinite(score):
@@ -176,9 +176,9 @@ def train_member(task: MemberTask, train: Mapping[str, np.ndarray],
             result.error = f"non-finite {metric}"
     except FloatingPointError as exc:  # numeric failure only; OOM, OSError etc. propagate
         log.warning("member %d generation %d failed: %s", task.member, task.generation, exc)
-        result.history = [_plain(r) for r in model.history]
+        result.history = [plain_record(r) for r in model.history]
         result.error = f"{type(exc).__name__}: {exc}"
-    _hand_on(task, model, workdir, ok=result.status == "ok")
+    hand_on(task, model, workdir, trained=workdir / LAST if result.status == "ok" else None)
     return result
 
 
@@ -196,8 +196,29 @@ def train_members(runner: FitRunner, tasks: Sequence[MemberTask],
                   cfg: Mapping[str, Any], settings: TrainSettings,
                   callbacks: Sequence[Callback] = ()) -> list[tuple[dict[str, Any], Path]]:
     """Train each task as a keyed fit of ``runner`` (a finished fit with the same key is
-    reused); return every task's record and the path of the checkpoint it hands on."""
+    reused): on the CPU all unfinished ones as one batched population
+    (:mod:`neurodyn.autolfads.member_population`), else (or with Lightning ``callbacks``) one
+    by one through the shared trainer. Return every task's record and the path of the
+    checkpoint it hands on."""
+    from neurodyn.models import use_lfads_population
+
     by_id = {t.fit_id: t for t in tasks}
+    if use_lfads_population(settings) and not callbacks:
+        from neurodyn.autolfads.member_population import train_population
+
+        def together(fits: list[PlannedFit]) -> list[dict[str, Any]]:
+            group = [by_id[f.fit_id] for f in fits]
+            log.info("training %d members as one population", len(group))
+            results = train_population(group, train, valid, cfg["model"], cfg["batch_size"],
+                                       cfg["metric"], [f.dir for f in fits], settings.progress)
+            for result in results:
+                log.info("member%d gen %d: %s, score %s", result.member, result.generation,
+                         result.status, result.to_json()["score"])
+            return [r.to_json() for r in results]
+
+        records = runner.run_batched([(t.fit_id, t.spec()) for t in tasks], together)
+        return [(r, runner.workdir / r["fit_id"] / r["fit_key"] / MEMBER_CKPT)
+                for r in records]
 
     def one(fit: PlannedFit) -> dict[str, Any]:
         result = train_member(by_id[fit.fit_id], train, valid, cfg["model"], cfg["batch_size"],
@@ -211,10 +232,11 @@ def train_members(runner: FitRunner, tasks: Sequence[MemberTask],
     return [(r, runner.workdir / r["fit_id"] / r["fit_key"] / MEMBER_CKPT) for r in records]
 
 
-def _hand_on(task: MemberTask, model: Any, workdir: Path, ok: bool) -> None:
-    """``workdir/member.ckpt``: the trained state, or (failed) the state it started from."""
-    final = workdir / LAST
-    start = final if ok else (Path(task.parent_ckpt) if task.parent_ckpt else None)
+def hand_on(task: MemberTask, model: Any, workdir: Path, trained: Path | None) -> None:
+    """``workdir/member.ckpt``: the ``trained`` checkpoint, or (None: failed) the state the
+    member started from."""
+    start = trained if trained is not None else (
+        Path(task.parent_ckpt) if task.parent_ckpt else None)
     with atomic_path(workdir / MEMBER_CKPT) as tmp:
         if start is not None:
             shutil.copyfile(start, tmp)
@@ -223,7 +245,8 @@ def _hand_on(task: MemberTask, model: Any, workdir: Path, ok: bool) -> None:
                         "lfads_hparams": dict(model.hparams)}, tmp)
 
 
-def _plain(record: Mapping[str, Any]) -> dict[str, float | None]:
+def plain_record(record: Mapping[str, Any]) -> dict[str, float | None]:
+    """An epoch record as JSON values (non-finite: None)."""
     return {k: (float(v) if v is not None and math.isfinite(float(v)) else None)
             for k, v in record.items()}
 

@@ -29,6 +29,7 @@ from neurodyn.eval.decoding import cv_decoding_r2, rate_r2
 from neurodyn.io.spikes import open_spikes, split_arrays
 from neurodyn.lfads.analysis import N_EXAMPLE_NEURONS, decoding_setup
 from neurodyn.lfads.grid import ModelSpec, elements_per_trial
+from neurodyn.models import use_lfads_population as use_population
 from neurodyn.train.device import TrainSettings
 from neurodyn.train.runner import FitRunner, PlannedFit
 
@@ -111,11 +112,6 @@ def fit_lfads(spec: ModelSpec, train: Mapping[str, np.ndarray], valid: Mapping[s
     state = load_weights(best)
     model.load_state_dict(state["state_dict"])
     return model, int(state["lfads_history"][-1]["epoch"])
-
-
-def use_population(settings: TrainSettings) -> bool:
-    """Whether a search job trains its models as one population (CPU, float32)."""
-    return settings.device == "cpu"
 
 
 def fit_population(specs: Sequence[ModelSpec], train: Mapping[str, np.ndarray],

@@ -11,6 +11,10 @@ decay (:class:`MemberAdamW`), its own per-epoch metrics and smoothing, LR decay 
 selection metric (``monitor``; the weights of that epoch are kept). Optional early stopping
 (``patience`` epochs without a new best). Finished members are dropped from the batch;
 :meth:`PopulationFit.replace` puts a new model into a member's slot (fresh optimizer state).
+A member can also continue an earlier run (:meth:`PopulationFit.resume`: its epoch count,
+history, smoothing and LR state, and the AdamW state of a lone fit's checkpoint), and with
+``keep="last"`` a finished member keeps its last epoch's weights and optimizer state (what
+PBT hands on) instead of its best epoch's.
 Evaluation passes (SV, validation) run in member groups of at most ``EVAL_FLOATS`` data
 elements (a member's draws do not depend on its group), which keeps large populations' memory
 and allocation cost down.
@@ -73,6 +77,23 @@ class MemberAdamW:
             denom = (v.sqrt() / bc2_sqrt.view(view)).add_(self.eps)
             p.addcdiv_(m * step_size.view(view), denom, value=-1.0)
 
+    def member(self, p: int) -> tuple[dict[str, Tensor], dict[str, Tensor], float]:
+        """Member p's first and second moments (copies) and step count."""
+        return ({k: v[p].clone() for k, v in self.m.items()},
+                {k: v[p].clone() for k, v in self.v.items()}, float(self.steps[p]))
+
+    @torch.no_grad()
+    def load(self, p: int, m: Mapping[str, Tensor], v: Mapping[str, Tensor],
+             step: float) -> None:
+        """Set member p's moments (names missing from ``m``/``v`` start at zero) and step."""
+        for state, values in ((self.m, m), (self.v, v)):
+            for k, t in state.items():
+                if k in values:
+                    t[p].copy_(values[k])
+                else:
+                    t[p].zero_()
+        self.steps[p] = float(step)
+
     def keep(self, index: Tensor) -> None:
         for state in (self.m, self.v):
             for k in state:
@@ -84,6 +105,32 @@ class MemberAdamW:
             for v in state.values():
                 v[p].zero_()
         self.steps[p] = 0
+
+
+def adam_from_torch(state: Mapping[str, Any], names: Sequence[str]
+                    ) -> tuple[dict[str, Tensor], dict[str, Tensor], float]:
+    """A lone model's ``torch.optim.AdamW`` state dict (one parameter group, parameters in
+    ``named_parameters`` order ``names``) as (first moments, second moments, step) by name."""
+    per_param = state.get("state", {})
+    m, v, step = {}, {}, 0.0
+    for i, name in enumerate(names):
+        entry = per_param.get(i, per_param.get(str(i)))
+        if entry:
+            m[name], v[name] = entry["exp_avg"], entry["exp_avg_sq"]
+            step = float(entry["step"])
+    return m, v, step
+
+
+def adam_to_torch(model: LFADS, m: Mapping[str, Tensor], v: Mapping[str, Tensor],
+                  step: float, lr: float, weight_decay: float) -> dict[str, Any]:
+    """The inverse of :func:`adam_from_torch`: the state dict of ``model``'s AdamW."""
+    names = [n for n, _ in model.named_parameters()]
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=weight_decay)
+    out = opt.state_dict()
+    out["state"] = {i: {"step": torch.tensor(float(step)), "exp_avg": m[name].clone(),
+                        "exp_avg_sq": v[name].clone()} for i, name in enumerate(names)}
+    return out
 
 
 @torch.no_grad()
@@ -99,12 +146,14 @@ def clip_member_grads(params: Sequence[Tensor], max_norm: float) -> Tensor:
 
 @dataclass
 class MemberResult:
-    """A finished member: a lone model with its best epoch's weights (``history`` covers
-    every epoch), that epoch, and the member's final HPs/LR state."""
+    """A finished member: a lone model with its best epoch's weights (``keep="last"``: its
+    last epoch's, and ``adam``) (``history`` covers every epoch), that epoch, and the
+    member's final HPs/LR state."""
 
     model: LFADS
     best_epoch: int
     epochs_run: int
+    adam: dict[str, Any] | None = None  # ``keep="last"``: the AdamW state (torch format)
 
 
 @dataclass
@@ -148,9 +197,13 @@ class PopulationFit:
                  train: Mapping[str, np.ndarray], valid: Mapping[str, np.ndarray],
                  batch_size: int, patience: int | None = None,
                  labels: Sequence[str] | None = None,
-                 progress_keys: tuple[str, str] | None = None) -> None:
+                 progress_keys: tuple[str, str] | None = None, keep: str = "best") -> None:
         """``labels`` + ``progress_keys`` (train, valid metric): log the shared trainer's
-        progress line (:func:`neurodyn.train.callbacks.format_progress`) per member-epoch."""
+        progress line (:func:`neurodyn.train.callbacks.format_progress`) per member-epoch.
+        ``keep``: the weights a finished member keeps, ``"best"`` (epoch) or ``"last"``."""
+        if keep not in ("best", "last"):
+            raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
+        self.keep_weights = keep
         self.pop = LFADSPopulation(models)
         self.members = [self._member(i, m, s, mon) for i, (m, s, mon) in
                         enumerate(zip(models, seeds, monitors, strict=True))]
@@ -183,15 +236,46 @@ class PopulationFit:
         self._next_id += 1
         return self.members[p].slot_id
 
+    def resume(self, p: int, model: LFADS, adam: Mapping[str, Any] | None = None) -> None:
+        """Member p (holding ``model``'s weights) continues ``model``'s run: its history,
+        epoch count, smoothing and LR state (as restored by ``LFADS.on_load_checkpoint``) and
+        ``adam``, the state dict of its lone fit's AdamW (None: fresh moments)."""
+        mem = self.members[p]
+        mem.history = [dict(r) for r in model.history]
+        mem.epoch = int(mem.history[-1]["epoch"]) + 1 if mem.history else 0
+        mem.lr = dict(model._lr)
+        mem.metrics.load(model._metrics.state())
+        if adam is not None:
+            m, v, step = adam_from_torch(adam, self.pop.names)
+            stacked = self._stacked_names()
+            self.opt.load(p, {stacked[n]: t for n, t in m.items()},
+                          {stacked[n]: t for n, t in v.items()}, step)
+
+    def _stacked_names(self) -> dict[str, str]:
+        """Lone parameter name -> the population's (stacked) parameter name."""
+        return dict(zip(self.pop.names, (k for k, _ in self.pop.named_parameters()),
+                        strict=True))
+
     def drop(self, slots: Sequence[int]) -> None:
         """Finish the members in ``slots`` (their results are kept) and remove them."""
         for p in slots:
             mem = self.members[p]
-            model = self.pop.member_model(p, mem.best_state)
+            last = self.keep_weights == "last"
+            model = self.pop.member_model(p, None if last else mem.best_state)
             model.history = [dict(r) for r in mem.history]
             model._lr = dict(mem.lr)
             model._metrics.load(mem.metrics.state())
-            self.results[mem.slot_id] = MemberResult(model, mem.best_epoch, mem.epoch)
+            adam = None
+            if last:
+                h = self.pop.hps[p]
+                decay = float(h["weight_decay"]) * ramp(mem.epoch - 1, h["l2_start_epoch"],
+                                                        h["l2_increase_epoch"])
+                m, v, step = self.opt.member(p)
+                stacked = self._stacked_names()
+                adam = adam_to_torch(model, {n: m[k] for n, k in stacked.items()},
+                                     {n: v[k] for n, k in stacked.items()}, step,
+                                     lr=mem.lr["lr"], weight_decay=decay)
+            self.results[mem.slot_id] = MemberResult(model, mem.best_epoch, mem.epoch, adam)
         keep = [p for p in range(self.pop.size) if p not in set(slots)]
         index = torch.as_tensor(keep, dtype=torch.long)
         self.pop.keep_members(keep)
