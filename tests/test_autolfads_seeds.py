@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from autolfads_helpers import run_tables_script
 
+from neurodyn.autolfads.figures import pbt_length
 from neurodyn.autolfads.pipeline import pad_stopped, summarise
 from neurodyn.autolfads.plan import Schedule, member_seed, replicate_seeds, run_seed
 from neurodyn.autolfads.random_search import epochs_per_model, random_hps, random_tasks
@@ -80,6 +81,13 @@ def test_model_epochs_count_only_trained_generations():
     stopped = pad_stopped(full[:2], 3)  # improvement rule stopped after generation 1
     assert summarise(stopped)["model_epochs"] == 4 * 28
     assert summarise([_gen(0, 28, [1, 2, 3, 4])])["model_epochs"] == 4 * 28  # random search
+
+
+def test_pbt_figure_title_says_where_the_rule_stopped():
+    full = [_gen(0, 16, [3, 2, 4, 5]), _gen(1, 28, [2, 1, 3, 4]), _gen(2, 40, [1, 0.5, 2, 3])]
+    assert pbt_length({"generations": full}) == "4 members x 3 generations"
+    assert pbt_length({"generations": pad_stopped(full[:2], 3)}) == (
+        "4 members x 2 of up to 3 generations (stopped by rule)")
 
 
 # ---------------------------------------------------------------------------- Table 2

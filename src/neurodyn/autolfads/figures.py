@@ -26,6 +26,18 @@ def _segment(record: Mapping[str, Any], start: int) -> list[Mapping[str, Any]]:
     return [h for h in record["history"] if h["epoch"] is not None and h["epoch"] >= start]
 
 
+def pbt_length(population: Mapping[str, Any]) -> str:
+    """The run's length for a title: "8 members x 30 generations", or after an early stop
+    "8 members x 13 of up to 30 generations (stopped by rule)"."""
+    planned = population["generations"]
+    trained = len(trained_generations(planned))
+    members = len(planned[0])
+    if trained < len(planned):
+        return (f"{members} members x {trained} of up to {len(planned)} generations "
+                "(stopped by rule)")
+    return f"{members} members x {trained} generations"
+
+
 def pbt_figure(population: Mapping[str, Any], metric: str, hp_names: Sequence[str],
                title: str) -> Figure:
     """Every member's hyperparameters and smoothed validation cost over epochs; a dotted
