@@ -239,6 +239,9 @@ rule autolfads_ray:
     threads: AUTOLFADS.get("ray", {}).get("num_cpus", 2)
     resources:
         gpu=TRAIN_GPUS,
+    # the longest job that waits for nothing but the data: start it first, so that it does
+    # not run alone at the end while the PBT chains (one job per generation) have finished
+    priority: 10
     benchmark:
         f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/seed{{seed}}/ray.tsv"
     log:
