@@ -87,6 +87,7 @@ rule autolfads_member:
     threads: 1
     resources:
         gpu=TRAIN_GPUS,
+    priority: autolfads_generation_priority
     benchmark:
         f"{AUTOLFADS_BENCH}/{{nlb_dataset}}/seed{{seed}}/snakemake/gen{{gen}}_chunk{{chunk}}.tsv"
     log:
@@ -110,6 +111,7 @@ rule autolfads_select:
     wildcard_constraints:
         gen=r"[1-9]\d*",
         seed=r"\d+",
+    priority: autolfads_generation_priority
     log:
         "logs/autolfads/{nlb_dataset}/seed{seed}/snakemake/select_for_gen{gen}.log",
     conda:

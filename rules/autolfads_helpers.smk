@@ -118,6 +118,13 @@ def autolfads_previous_plan(wildcards):
     return f"{autolfads_pbt_root(wildcards)}/plan/gen{int(wildcards.gen) - 1}.json"
 
 
+def autolfads_generation_priority(wildcards):
+    """Earlier generations first (member and selection jobs): replicates then advance
+    together, instead of Snakemake finishing some and leaving one to run alone at the end
+    (below the Ray run and the random-search and fixed-HP jobs, at 0 or above)."""
+    return -int(wildcards.gen)
+
+
 def autolfads_previous_chunks(wildcards):
     """The results of generation g - 1, from which the plan of generation g is selected."""
     root = autolfads_pbt_root(wildcards)

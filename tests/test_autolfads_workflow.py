@@ -125,3 +125,25 @@ def test_tiny_run_writes_table_and_figures(tmp_path):
         assert {"snakemake", "ray", "ray-snakemake"} <= set(table["backend"])
         diff = table[table["backend"] == "ray-snakemake"].iloc[0]
         assert pd.notna(diff["co_bps"])
+
+
+def test_replicates_advance_generation_by_generation(tmp_path):
+    """Member and selection jobs of generation g have priority -g (the replicates advance
+    together); the Ray run, which waits only for the data, goes first (priority 10)."""
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({"autolfads": {"seeds": [0, 1],
+                                                     "backends": ["snakemake", "ray"]}}))
+    res = run_snakemake(REPO, "-n", "--configfile", "config/config.yaml", str(overlay),
+                        "--", "results/autolfads/tables/table2.csv")
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    checked = set()
+    for rule in ("autolfads_member", "autolfads_select", "autolfads_ray"):
+        for block in out.split(f"rule {rule}:")[1:]:
+            block = re.split(r"\n\s*\[|\n\n", block)[0]  # up to the next job's timestamp
+            gen = re.search(r"gen=(\d+)", block)
+            priority = re.search(r"priority: (-?\d+)", block)
+            want = 10 if rule == "autolfads_ray" else -int(gen.group(1))
+            assert (int(priority.group(1)) if priority else 0) == want, block
+            checked.add((rule, want))
+    assert {("autolfads_member", -2), ("autolfads_select", -1), ("autolfads_ray", 10)} <= checked
