@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+from autolfads_helpers import MEMBER_DATA, MEMBER_HPS, MEMBER_METRIC, MEMBER_MODEL
 from lightning.pytorch.callbacks import Callback
 
 from neurodyn.autolfads.data import nlb_split, synthetic_reaching
@@ -20,13 +21,7 @@ from neurodyn.autolfads.member import (
 from neurodyn.train.device import TrainSettings
 from neurodyn.train.runtime import load_weights, quiet_lightning
 
-DATA = {"n_neurons": 20, "n_heldout": 5, "n_conditions": 4, "trials_per_condition": 10,
-        "bin_width_s": 0.02, "window_s": [-0.25, 0.35], "n_forward_bins": 5}
-MODEL = {"ic_enc_dim": 8, "ci_enc_dim": 8, "con_dim": 8, "co_dim": 1, "ic_dim": 8,
-         "gen_dim": 12, "fac_dim": 4, "l2_increase_epoch": 2, "kl_increase_epoch": 2}
-HPS = {"lr_init": 0.01, "dropout_rate": 0.1, "cd_rate": 0.3, "kl_ic_scale": 1e-4,
-       "kl_co_scale": 1e-4, "l2_gen_scale": 1e-2, "l2_con_scale": 1e-2}
-METRIC = "valid/recon_heldin_smth"
+DATA, MODEL, HPS, METRIC = MEMBER_DATA, MEMBER_MODEL, MEMBER_HPS, MEMBER_METRIC
 # a member restored from its parent checkpoint trains in another folder: expected
 pytestmark = pytest.mark.filterwarnings("ignore:The dirpath has changed")
 
