@@ -1,6 +1,7 @@
 """PBT members trained as one batched population follow their lone fits: from scratch and from
 a parent checkpoint (weights, AdamW moments, epoch count, smoothing/LR state, the clone's new
-HPs), over two generations, and a numeric failure hands on the parent."""
+HPs), over two generations; a numeric failure hands on the parent, and a killed job reruns
+to the same result."""
 
 import math
 
@@ -115,3 +116,41 @@ def test_members_of_one_population_end_at_one_epoch(split, tmp_path):
              MemberTask(1, 0, HPS, seed=2, target_epochs=3)]
     with pytest.raises(ValueError, match="one epoch"):
         together(split, tmp_path, tasks, ["a", "b"])
+
+
+def test_a_killed_population_job_reruns_to_the_same_result(split, tmp_path, monkeypatch):
+    """A job killed mid-generation leaves its fit folders behind; the rerun retrains the
+    population from the parents and writes what an uninterrupted run writes."""
+    from neurodyn.autolfads.member import member_runner, train_members
+    from neurodyn.models.lfads_population_fit import PopulationFit
+
+    cfg = {"model": MODEL, "batch_size": 16, "metric": METRIC}
+    data = tmp_path / "data.nc"
+    data.write_bytes(b"stand-in for the dataset file")
+    tasks = [MemberTask(0, 0, HPS, seed=3, target_epochs=3),
+             MemberTask(1, 0, OTHER, seed=4, target_epochs=3)]
+
+    def job(work):
+        runner = member_runner(tmp_path / work, cfg, CPU, "c1", data)
+        return train_members(runner, tasks, split.train, split.valid, cfg, CPU)
+
+    whole = job("whole")
+    real_epoch = PopulationFit.train_epoch
+    calls = []
+
+    def killed_after_two(self):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # stands in for SIGKILL: nothing is written
+        calls.append(1)
+        real_epoch(self)
+
+    monkeypatch.setattr(PopulationFit, "train_epoch", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        job("killed")
+    assert not list((tmp_path / "killed").rglob(MEMBER_CKPT))  # no result handed on
+    monkeypatch.setattr(PopulationFit, "train_epoch", real_epoch)
+    rerun = job("killed")
+    for (a, ckpt_a), (b, ckpt_b) in zip(whole, rerun, strict=True):
+        assert a == b
+        sa, sb = load_weights(ckpt_a)["state_dict"], load_weights(ckpt_b)["state_dict"]
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
