@@ -12,9 +12,9 @@ AUTOLFADS_CODE = code_version(
 )
 # What member training runs (the fit key's code: a figure or table edit retrains nothing).
 AUTOLFADS_TRAIN_CODE = code_version(
-    "__init__.py", "errors.py", "workflow.py", "io", "data/spikes", "models/lfads.py",
-    "models/lfads_data.py", "train", "autolfads/data.py", "autolfads/pipeline.py",
-    "autolfads/member.py", "autolfads/generations.py", "autolfads/plan.py",
+    "__init__.py", "errors.py", "workflow.py", "io", "data/spikes", "models", "train",
+    "autolfads/data.py", "autolfads/pipeline.py", "autolfads/member.py",
+    "autolfads/member_population.py", "autolfads/generations.py", "autolfads/plan.py",
     "autolfads/pbt.py", "autolfads/space.py", "autolfads/ray_backend.py",
     "autolfads/random_search.py",
 )

@@ -38,12 +38,9 @@ FINAL_METRICS = ("train/recon_heldin_smth", "train/recon_sv_smth", "valid/recon_
                  "valid/recon_sv_smth", "train/recon_heldin", "valid/recon_heldin")
 # package code a fit runs (figures and tables are not in it: editing them retrains nothing)
 FIT_CODE = ("lfads/run.py", "lfads/grid.py", "lfads/analysis.py", "lfads/pbt.py",
-            "models/lfads.py", "models/lfads_layers.py", "models/lfads_data.py",
-            "models/lfads_inference.py", "models/lfads_metrics.py",
-            "models/lfads_population.py", "models/lfads_population_fit.py", "train",
-            "io/spikes.py", "eval/decoding.py",
+            "models", "train", "io/spikes.py", "eval/decoding.py",
             "autolfads/pbt.py", "autolfads/generations.py", "autolfads/member.py",
-            "autolfads/plan.py", "autolfads/space.py")
+            "autolfads/member_population.py", "autolfads/plan.py", "autolfads/space.py")
 PROGRESS_KEYS = ("train/recon_heldin", "valid/recon_heldin")
 # lfads.train keys of the learning-rate decay on plateau (LFADS hyperparameters of that name)
 LR_KEYS = ("lr_decay", "lr_patience", "lr_stop")
