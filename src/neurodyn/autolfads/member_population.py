@@ -6,10 +6,10 @@ shared trainer, in one process for all: the same initial weights (``torch.manual
 task's seed) or the parent checkpoint's weights, AdamW moments, epoch count, history,
 smoothing and LR state; the member's HPs applied after the restore; batches and random draws
 seeded from (seed, epoch, batch); the last epoch's weights and optimiser state handed on in
-``member.ckpt`` (the keys of a lone Lightning checkpoint that a restore reads:
-``state_dict``, ``optimizer_states``, ``lfads_*``; it reads lone checkpoints too, Lightning
-does not read its checkpoints). Member p
-follows its lone trajectory up to floating-point summation order.
+``member.ckpt`` with the keys of a lone Lightning checkpoint that a restore reads
+(``state_dict``, ``optimizer_states``, ``lfads_*``): it continues lone checkpoints too, but
+Lightning does not continue its checkpoints. Member p follows its lone trajectory up to
+floating-point summation order.
 
 Differences from the lone path: a member whose training loss becomes non-finite trains on to
 the end of the generation (its own weights only; members never interact) and is then marked

@@ -114,7 +114,7 @@ def adam_from_torch(state: Mapping[str, Any], names: Sequence[str]
     per_param = state.get("state", {})
     m, v, step = {}, {}, 0.0
     for i, name in enumerate(names):
-        entry = per_param.get(i, per_param.get(str(i)))
+        entry = per_param.get(i)
         if entry:
             m[name], v[name] = entry["exp_avg"], entry["exp_avg_sq"]
             step = float(entry["step"])
@@ -128,8 +128,8 @@ def adam_to_torch(model: LFADS, m: Mapping[str, Tensor], v: Mapping[str, Tensor]
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8,
                             weight_decay=weight_decay)
     out = opt.state_dict()
-    out["state"] = {i: {"step": torch.tensor(float(step)), "exp_avg": m[name].clone(),
-                        "exp_avg_sq": v[name].clone()} for i, name in enumerate(names)}
+    out["state"] = {i: {"step": torch.tensor(float(step)), "exp_avg": m[name],
+                        "exp_avg_sq": v[name]} for i, name in enumerate(names)}
     return out
 
 
@@ -208,6 +208,9 @@ class PopulationFit:
         self.members = [self._member(i, m, s, mon) for i, (m, s, mon) in
                         enumerate(zip(models, seeds, monitors, strict=True))]
         self.opt = MemberAdamW(dict(self.pop.named_parameters()), len(models))
+        # lone parameter name -> stacked parameter name (the optimizer's keys)
+        self._stacked = dict(zip(self.pop.names, (k for k, _ in self.pop.named_parameters()),
+                                 strict=True))
         self.train_data = TrialBatches(train).tensors
         self.valid_data = TrialBatches(valid).tensors
         for data in (self.train_data, self.valid_data):
@@ -247,14 +250,8 @@ class PopulationFit:
         mem.metrics.load(model._metrics.state())
         if adam is not None:
             m, v, step = adam_from_torch(adam, self.pop.names)
-            stacked = self._stacked_names()
-            self.opt.load(p, {stacked[n]: t for n, t in m.items()},
-                          {stacked[n]: t for n, t in v.items()}, step)
-
-    def _stacked_names(self) -> dict[str, str]:
-        """Lone parameter name -> the population's (stacked) parameter name."""
-        return dict(zip(self.pop.names, (k for k, _ in self.pop.named_parameters()),
-                        strict=True))
+            self.opt.load(p, {self._stacked[n]: t for n, t in m.items()},
+                          {self._stacked[n]: t for n, t in v.items()}, step)
 
     def drop(self, slots: Sequence[int]) -> None:
         """Finish the members in ``slots`` (their results are kept) and remove them."""
@@ -271,9 +268,8 @@ class PopulationFit:
                 decay = float(h["weight_decay"]) * ramp(mem.epoch - 1, h["l2_start_epoch"],
                                                         h["l2_increase_epoch"])
                 m, v, step = self.opt.member(p)
-                stacked = self._stacked_names()
-                adam = adam_to_torch(model, {n: m[k] for n, k in stacked.items()},
-                                     {n: v[k] for n, k in stacked.items()}, step,
+                adam = adam_to_torch(model, {n: m[k] for n, k in self._stacked.items()},
+                                     {n: v[k] for n, k in self._stacked.items()}, step,
                                      lr=mem.lr["lr"], weight_decay=decay)
             self.results[mem.slot_id] = MemberResult(model, mem.best_epoch, mem.epoch, adam)
         keep = [p for p in range(self.pop.size) if p not in set(slots)]
@@ -386,7 +382,8 @@ class PopulationFit:
                 not math.isfinite(mem.best) or value < mem.best))
             if better:
                 mem.best, mem.best_epoch = value, mem.epoch
-                mem.best_state = self.pop.member_state(p)
+                if self.keep_weights == "best":  # "last" never reads it
+                    mem.best_state = self.pop.member_state(p)
             mem.epoch += 1
             self._progress(mem, record)
             if self.patience is not None and mem.epoch - 1 - mem.best_epoch >= self.patience:
