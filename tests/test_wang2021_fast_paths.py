@@ -100,3 +100,53 @@ def test_a_tasks_grid_lists_are_not_part_of_its_fit_key():
     listed = fit_config(_cfg(a={**spec, "k": [1], "folds": [0]}), "a", "svm", 0, settings)
     assert plain == listed
     assert fit_config(_cfg(a={**spec, "states": 4}), "a", "svm", 0, settings) != plain
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_static_mean_embedding_equals_the_plain_node_embedding(training):
+    """The static GNN's fused mean embedding (used when x needs no gradient) gives the plain
+    path's messages, adjacency, parameter gradients and running statistics, over several
+    timestep chunks with a missing and a part-time neuron and per-member sample weights
+    (float64: equal up to summation order)."""
+    import copy
+
+    from neurodyn.wang2021.static_embedding import CHUNK_TIMESTEPS
+
+    torch.manual_seed(3)
+    members, steps = 3, 2 * CHUNK_TIMESTEPS + 37
+    layer = GraphLayer(members, 2, 8, "static")
+    init_members(layer, [7, 8, 9])
+    layer.train(training).double()
+    twin = copy.deepcopy(layer)
+    m = torch.ones(steps, 5, dtype=torch.float64)
+    m[:, 1] = 0.0
+    m[:50, 3] = 0.0
+    x = (torch.randn(steps, 5, 2).double() * 2.0 * m[..., None]).expand(members, -1, -1, -1)
+    w = (torch.rand(members, steps) > 0.3).double() if training else None
+    probe = torch.randn(members, steps, 5, 2).double()
+    plain_msg, plain_a = layer(x.clone().requires_grad_(True), m, w)  # materialises H
+    fused_msg, fused_a = twin(x, m, w)
+    torch.testing.assert_close(fused_a, plain_a, atol=1e-12, rtol=1e-10)
+    torch.testing.assert_close(fused_msg, plain_msg, atol=1e-12, rtol=1e-10)
+    (plain_msg * probe).sum().backward()
+    (fused_msg * probe).sum().backward()
+    grads = {k: p.grad for k, p in twin.named_parameters()}
+    for name, p in layer.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+        assert (grads[name] - p.grad).abs().max() <= 1e-10 * p.grad.abs().max(), name
+    for name, buf in layer.named_buffers():
+        torch.testing.assert_close(dict(twin.named_buffers())[name], buf, msg=name,
+                                   atol=1e-12, rtol=1e-10)
+
+
+def test_fused_elu_matches_torch_elu_including_far_below_exp_underflow():
+    import torch.nn.functional as F
+
+    from neurodyn.wang2021.static_embedding import _elu, _elu_slope
+
+    a = torch.cat([torch.linspace(-200.0, 5.0, 4001), torch.tensor([0.0, -0.0, -87.5])])
+    out = _elu(a.clone())
+    torch.testing.assert_close(out, F.elu(a), atol=1e-7, rtol=2e-6)  # exp(a) - 1 vs expm1
+    assert torch.all(out[a < -20] == -1.0)
+    slope = torch.where(a > 0, torch.ones_like(a), torch.exp(a))
+    torch.testing.assert_close(_elu_slope(out), slope, atol=1e-7, rtol=1e-6)

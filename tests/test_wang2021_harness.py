@@ -54,6 +54,19 @@ def test_fit_key_config_holds_what_the_fit_depends_on():
     assert fit_config(horizon, "traj", "nochange", 0, CPU) != key["nochange"]
 
 
+def test_fit_keys_digest_every_study_module_the_training_imports():
+    """A changed module that training runs must change the fit keys (no stale fits)."""
+    import subprocess
+
+    code = ("import sys, neurodyn.wang2021.run, neurodyn.wang2021.job; print(' '.join("
+            "m.split('.')[-1] for m in sys.modules if m.startswith('neurodyn.wang2021.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    digested = {p for p in G.TRAIN_CODE if p.startswith("wang2021/")}
+    assert "static_embedding" in out
+    assert {f"wang2021/{m}.py" for m in out} <= digested
+
+
 def test_killed_ensemble_resumes_to_the_same_numbers(tmp_path, caplog):
     """An ensemble stopped after 2 of 4 epochs (its last checkpoint) and restarted ends with
     the same losses, best epochs and best weights as one trained straight through."""

@@ -112,25 +112,35 @@ class BBatchNorm(nn.Module):
     def forward(self, x: Tensor, weight: Tensor | None = None) -> Tensor:
         E, C = x.shape[0], x.shape[-1]
         view = (E,) + (1,) * (x.dim() - 2) + (C,)
+        mean = var = count = None
         if self.training or self.per_batch:
             # weighted statistics over the samples as (E, 1, R) @ (E, R, C) products
             w = _expand_weight(weight, x).reshape(E, 1, -1)
             flat = x.reshape(E, -1, C)
-            n = w.sum(2).clamp_min(1.0)  # (E, 1)
+            count = w.sum(2)  # (E, 1)
+            n = count.clamp_min(1.0)
             mean = torch.bmm(w, flat)[:, 0] / n
             var = torch.bmm(w, (flat - mean[:, None]).square())[:, 0] / n
+        scale, shift = self.scale_shift(mean, var, count)  # (E, C): one pass over x
+        return torch.addcmul(shift.reshape(view), x, scale.reshape(view))
+
+    def scale_shift(self, mean: Tensor | None, var: Tensor | None,
+                    count: Tensor | None) -> tuple[Tensor, Tensor]:
+        """The normalisation as an affine map per member and feature, (E, C) each, from the
+        batch's weighted mean and (biased) variance over ``count`` (E, 1) weighted samples;
+        in training also updates the running statistics (members without samples keep
+        theirs). In evaluation without ``per_batch`` the running statistics are used."""
         if self.training:
-            with torch.no_grad():  # members without samples in this batch keep their stats
-                has = (w.sum(2) > 0).to(x.dtype)
+            with torch.no_grad():
+                n = count.clamp_min(1.0)
                 unbiased = var * n / (n - 1).clamp_min(1.0)
-                rate = self.momentum * has
+                rate = self.momentum * (count > 0).to(var.dtype)
                 self.running_mean.lerp_(mean.detach(), rate)
                 self.running_var.lerp_(unbiased.detach(), rate)
         elif not self.per_batch:
             mean, var = self.running_mean, self.running_var
-        scale = self.weight * torch.rsqrt(var + self.eps)  # (E, C): one pass over x
-        shift = self.bias - mean * scale
-        return torch.addcmul(shift.reshape(view), x, scale.reshape(view))
+        scale = self.weight * torch.rsqrt(var + self.eps)
+        return scale, self.bias - mean * scale
 
 
 class BMLP(nn.Module):

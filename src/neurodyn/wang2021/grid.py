@@ -28,7 +28,7 @@ TRAIN_CODE = (
     "data/celegans/connectome_white1986.nc", "data/celegans/dataset_facts.py",
     "data/celegans/names.py", "data/celegans/neurons_302.txt", *(f"wang2021/{m}.py" for m in (
         "__init__", "batched", "data", "grid", "harness", "job", "metrics", "models", "run",
-        "states")),
+        "states", "static_embedding")),
 )
 
 

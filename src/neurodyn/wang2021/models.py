@@ -27,6 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from neurodyn.wang2021.batched import BMLP, BLinear, BNodeLinear, NodeMLP
+from neurodyn.wang2021.static_embedding import mean_embedding
 
 CLASSIFY_ARCHS = ("mlp", "node_mlp", "gnn", "gnn_connectome")
 TRAJECTORY_ARCHS = ("mlp", "node_mlp", "gnn", "gnn_connectome", "lstm_mlp", "lstm_gnn")
@@ -72,24 +73,37 @@ class GraphLayer(nn.Module):
         if self.edges == "connectome":
             present = m.amax(0)
             return (self.fixed * (present[:, None] * present[None, :])).expand(E, 1, N, N)
-        pair = m[:, :, None] * m[:, None, :]  # (B, N, N)
         if self.edges == "static":  # one graph per worm (batch = one worm's timesteps)
             msum = m.sum(0).clamp_min(1.0)  # (N,)
-            h = (h.sum(1, keepdim=True) / msum[None, None, :, None])
-            pair = (m.amax(0)[:, None] * m.amax(0)[None, :])[None]  # (1, N, N)
-            ew = pair.expand(E, 1, N, N)
-        else:
-            ew = pair.expand(E, B, N, N) * (1.0 if w is None else w[:, :, None, None])
-        # the edge MLP on every pair [h_i, h_j] (receiver i), its first layer per node
-        logits = self.edge_out(self.edge.after_first(self.edge.fc1.pairs(h), ew))[..., 0]
-        return torch.sigmoid(logits) * pair
+            return self.static_adjacency(h.sum(1) / msum[None, :, None], m)
+        pair = m[:, :, None] * m[:, None, :]  # (B, N, N)
+        ew = pair.expand(E, B, N, N) * (1.0 if w is None else w[:, :, None, None])
+        return self._edge_probabilities(h, ew) * pair
+
+    def static_adjacency(self, mean_h: Tensor, m: Tensor) -> Tensor:
+        """One graph per worm, (E, 1, N, N), from the mean node embedding (E, N, H)."""
+        E, N = mean_h.shape[0], mean_h.shape[1]
+        present = m.amax(0)
+        pair = (present[:, None] * present[None, :])[None]  # (1, N, N)
+        return self._edge_probabilities(mean_h[:, None], pair.expand(E, 1, N, N)) * pair
+
+    def _edge_probabilities(self, h: Tensor, ew: Tensor) -> Tensor:
+        """The edge MLP on every pair [h_i, h_j] (receiver i), its first layer per node,
+        BatchNorm weighted by ``ew``; sigmoid: (E, B, N, N)."""
+        pre = self.edge.fc1.pairs(h)
+        return torch.sigmoid(self.edge_out(self.edge.after_first(pre, ew))[..., 0])
 
     def forward(self, x: Tensor, m: Tensor, w: Tensor | None) -> tuple[Tensor, Tensor]:
-        # the node embedding feeds the inferred edges and [H, M]; connectome edges with
-        # messages only never read it
-        need_h = self.edges != "connectome" or self.node_input == "concat"
-        h = self.node(x, _node_weights(w, m)) * m[None, :, :, None] if need_h else None
-        a = self.adjacency(x if h is None else h, m, w)
+        if self.edges == "static" and self.node_input == "messages" and not x.requires_grad:
+            # only the mean embedding is read: computed without materialising H
+            a = self.static_adjacency(mean_embedding(self.node, x, m, w), m)
+            h = None
+        else:
+            # the node embedding feeds the inferred edges and [H, M]; connectome edges with
+            # messages only never read it
+            need_h = self.edges != "connectome" or self.node_input == "concat"
+            h = self.node(x, _node_weights(w, m)) * m[None, :, :, None] if need_h else None
+            a = self.adjacency(x if h is None else h, m, w)
         if a.shape[1] == 1:  # one graph for every timestep: M = A X as one product per member
             msg = torch.einsum("eij,ebjf->ebif", a[:, 0], x)
             a = a.expand(a.shape[0], x.shape[1], *a.shape[2:])
