@@ -17,8 +17,9 @@ Usage: python benchmarks/wang2021_cost.py [--tier reproduce] [--epochs 3] [--fol
 3. The allocator: one GNN training step with glibc keeping freed memory
    (``train.runtime.keep_freed_memory``, the workflow's setting) vs its defaults, in two
    child processes.
-4. Projection: every fit's epochs x training worms x the measured batched rate of its arch
-   (SVM and no-change fits cost no epochs), in core-hours and wall hours on 2 and 8 cores.
+4. Projection: every fit's epochs (its task's) x training worms x the measured batched rate
+   of its arch (SVM and no-change fits cost no epochs), in core-hours and wall hours on 2
+   and 8 cores.
 """
 
 from __future__ import annotations
@@ -44,16 +45,18 @@ def merged_config(tier: str) -> dict:
     return load_config(ROOT, f"config/{tier}.yaml")["wang2021"]
 
 
-def grid_summary(cfg: dict) -> tuple[Counter, Counter]:
-    """Fits and member-worm steps per epoch, per (kind, arch)."""
+def grid_summary(cfg: dict) -> tuple[Counter, Counter, Counter]:
+    """Fits, member-worm steps per epoch and member-worm steps over the fits' epochs (each
+    task's own ``epochs``), per (kind, arch)."""
     from neurodyn.wang2021 import grid as G
 
-    fits, steps = Counter(), Counter()
+    fits, steps, work = Counter(), Counter(), Counter()
     for fit in G.fits(cfg):
         key = (cfg["tasks"][fit.task]["kind"], fit.arch)
         fits[key] += 1
         steps[key] += fit.k
-    return fits, steps
+        work[key] += fit.k * G.task_epochs(cfg, fit.task)
+    return fits, steps, work
 
 
 def measure(cfg: dict, data: Path, task: str, arch: str, epochs: int,
@@ -144,14 +147,17 @@ def main() -> None:
                                          ROOT / "results/wang2021/data/synthetic")
                              if (d / "Kato2015.nc").exists())
     cfg = merged_config(args.tier)
-    fits, steps = grid_summary(cfg)
+    fits, steps, work = grid_summary(cfg)
     print(f"Tier '{args.tier}': {sum(fits.values())} fits; classifier "
-          f"{cfg['classify']['epochs']} epochs (hidden {cfg['classify']['hidden']}), "
+          f"{cfg['classify']['epochs']} epochs unless a task sets its own (hidden "
+          f"{cfg['classify']['hidden']}), "
           f"trajectory {cfg['trajectory']['epochs']} epochs (hidden "
           f"{cfg['trajectory']['hidden']}); data {data}")
-    print(f"{'kind':10s} {'arch':15s} {'fits':>6s} {'member-worm steps/epoch':>24s}")
+    print(f"{'kind':10s} {'arch':15s} {'fits':>6s} {'member-worm steps/epoch':>24s} "
+          f"{'over all epochs':>16s}")
     for (kind, arch), n in sorted(fits.items()):
-        print(f"{kind:10s} {arch:15s} {n:6d} {steps[(kind, arch)]:24d}")
+        print(f"{kind:10s} {arch:15s} {n:6d} {steps[(kind, arch)]:24d} "
+              f"{work[(kind, arch)]:16d}")
 
     print(f"\nMeasured (this run): k = 1, {args.folds} folds, {args.epochs} epochs on whole "
           "worms, 1 thread; seconds per member-worm-epoch")
@@ -169,8 +175,7 @@ def main() -> None:
     print(f"\nGNN classifier step, 5 members, one whole worm: glibc defaults {default:.1f} ms, "
           f"freed memory kept {kept:.1f} ms ({default / kept:.2f}x)")
 
-    epochs = {"classify": cfg["classify"]["epochs"], "trajectory": cfg["trajectory"]["epochs"]}
-    core_s = sum(steps[key] * epochs[key[0]] * rates[key] for key in steps if key in rates)
+    core_s = sum(work[key] * rates[key] for key in work if key in rates)
     missing = sorted(a for (k, a) in steps if (k, a) not in rates and a not in ("svm",
                                                                                 "nochange"))
     print(f"\nProjected training of the '{args.tier}' grid at the batched rates: "
