@@ -14,9 +14,9 @@ Usage: python benchmarks/wang2021_cost.py [--tier reproduce] [--epochs 3] [--fol
    through the workflow's own ``run_ensemble`` (same seeds). Reported: seconds per
    member-worm-epoch (one training step on one whole worm plus its share of validation) of
    each path and the ratio. Final evaluation and process start-up are excluded.
-3. The allocator: one GNN training step with glibc keeping freed memory
-   (``train.runtime.keep_freed_memory``, the workflow's setting) vs its defaults, in two
-   child processes.
+3. One GNN training step in child processes: glibc keeping freed memory
+   (``train.runtime.keep_freed_memory``, the workflow's setting) vs its defaults, and the
+   static mean embedding fused (``wang2021.static_embedding``) vs plain.
 4. Projection: every fit's epochs (its task's) x training worms x the measured batched rate
    of its arch (SVM and no-change fits cost no epochs), in core-hours and wall hours on 2
    and 8 cores.
@@ -87,8 +87,10 @@ def measure(cfg: dict, data: Path, task: str, arch: str, epochs: int,
     return single, batched
 
 
-def gnn_step_ms(keep_freed: bool, members: int = 5, repeats: int = 10) -> float:
-    """ms per GNN classifier training step on one whole worm (run in a child process)."""
+def gnn_step_ms(keep_freed: bool, members: int = 5, repeats: int = 10,
+                fused: bool = True) -> float:
+    """ms per GNN classifier training step on one whole worm (run in a child process);
+    ``fused``: the static mean embedding's fused path (else the plain one)."""
     import torch
 
     from neurodyn.train.runtime import keep_freed_memory
@@ -99,6 +101,7 @@ def gnn_step_ms(keep_freed: bool, members: int = 5, repeats: int = 10) -> float:
         keep_freed_memory()
     torch.set_num_threads(1)
     model = Classifier("gnn", members, 15, 2, 2, 16)
+    model.graph.fused_static_mean = fused
     init_members(model, list(range(members)))
     opt = MemberAdam(model.parameters(), torch.full((members,), 1e-3))
     x = torch.rand(3100, 15, 2).expand(members, -1, -1, -1)
@@ -118,8 +121,9 @@ def gnn_step_ms(keep_freed: bool, members: int = 5, repeats: int = 10) -> float:
     return (time.perf_counter() - t0) / repeats * 1e3
 
 
-def child_gnn_step(keep_freed: bool) -> float:
-    res = subprocess.run([sys.executable, __file__, "--gnn-step", "on" if keep_freed else "off"],
+def child_gnn_step(keep_freed: bool, fused: bool = True) -> float:
+    res = subprocess.run([sys.executable, __file__, "--gnn-step", "on" if keep_freed else "off",
+                          *(() if fused else ("--plain",))],
                          capture_output=True, text=True, check=True)
     return float(res.stdout.strip().splitlines()[-1])
 
@@ -132,9 +136,10 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None,
                     help="folder of Wang's Kato2015.nc (default: real if built, else synthetic)")
     ap.add_argument("--gnn-step", choices=("on", "off"), help=argparse.SUPPRESS)
+    ap.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.gnn_step:
-        print(gnn_step_ms(args.gnn_step == "on"))
+        print(gnn_step_ms(args.gnn_step == "on", fused=not args.plain))
         return
     import torch
 
@@ -172,8 +177,10 @@ def main() -> None:
         sys.stdout.flush()
 
     default, kept = child_gnn_step(False), child_gnn_step(True)
+    plain = child_gnn_step(True, fused=False)
     print(f"\nGNN classifier step, 5 members, one whole worm: glibc defaults {default:.1f} ms, "
-          f"freed memory kept {kept:.1f} ms ({default / kept:.2f}x)")
+          f"freed memory kept {kept:.1f} ms ({default / kept:.2f}x); plain mean embedding "
+          f"(H materialised) {plain:.1f} ms, fused {kept:.1f} ms ({plain / kept:.2f}x)")
 
     core_s = sum(work[key] * rates[key] for key in work if key in rates)
     missing = sorted(a for (k, a) in steps if (k, a) not in rates and a not in ("svm",

@@ -43,7 +43,11 @@ def _node_weights(w: Tensor | None, m: Tensor) -> Tensor:
 
 class GraphLayer(nn.Module):
     """Node embedding, adjacency and messages: returns (M (E, B, N, F), A), or ([H, M]
-    (E, B, N, H+F), A) with ``node_input`` concat."""
+    (E, B, N, H+F), A) with ``node_input`` concat. ``fused_static_mean``: static edges with
+    messages only compute the mean embedding fused (``static_embedding``) when ``x`` needs
+    no gradient; False forces the plain path (the benchmark compares the two)."""
+
+    fused_static_mean = True
 
     def __init__(self, members: int, n_feat: int, hidden: int, edges: str,
                  connectome: Tensor | None = None, node_input: str = "messages") -> None:
@@ -94,7 +98,8 @@ class GraphLayer(nn.Module):
         return torch.sigmoid(self.edge_out(self.edge.after_first(pre, ew))[..., 0])
 
     def forward(self, x: Tensor, m: Tensor, w: Tensor | None) -> tuple[Tensor, Tensor]:
-        if self.edges == "static" and self.node_input == "messages" and not x.requires_grad:
+        if (self.fused_static_mean and self.edges == "static"
+                and self.node_input == "messages" and not x.requires_grad):
             # only the mean embedding is read: computed without materialising H
             a = self.static_adjacency(mean_embedding(self.node, x, m, w), m)
             h = None
