@@ -2,10 +2,11 @@
 tier's settings, the fast paths against their plain forms, and the projected cost of a tier.
 
 Usage: python benchmarks/wang2021_cost.py [--tier reproduce] [--epochs 3] [--folds 10]
-       [--data results/wang2021/data/real]
+       [--data results/wang2021/data/real] [--whole-grid]
 
-1. The tier's grid (config/config.yaml merged with config/<tier>.yaml): fits per task kind
-   and arch, member-worm steps per epoch (an epoch is one Adam step per training worm).
+1. The tier's grid (config/config.yaml merged with config/<tier>.yaml; ``--whole-grid``:
+   every classification task over the tier's whole k x folds grid): fits per task kind and
+   arch, member-worm steps per epoch (an epoch is one Adam step per training worm).
 2. Measured side by side in this run on Wang's own product (``--data``: the native-rate
    Kato file of rule wang2021_data; its real form when built, else synthetic), on whole
    worms, 1 thread, the tier's model settings: for each architecture, ``--epochs`` epochs of
@@ -43,6 +44,19 @@ def merged_config(tier: str) -> dict:
     from neurodyn.configs import load_config
 
     return load_config(ROOT, f"config/{tier}.yaml")["wang2021"]
+
+
+def whole_classification_grid(cfg: dict) -> dict:
+    """``cfg`` with every classification task that runs at all (a non-empty or absent ``k``)
+    on the tier's whole grid: its own ``k``/``folds`` lists dropped (the thesis's grid of
+    k = 1..5 x every combination x 10 folds when the tier sets those)."""
+    tasks = {}
+    for name, spec in cfg["tasks"].items():
+        runs = spec.get("k") is None or len(spec["k"]) > 0
+        if spec["kind"] == "classify" and runs:
+            spec = {k: v for k, v in spec.items() if k not in ("k", "folds")}
+        tasks[name] = spec
+    return {**cfg, "tasks": tasks}
 
 
 def grid_summary(cfg: dict) -> tuple[Counter, Counter, Counter]:
@@ -135,6 +149,9 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--data", type=Path, default=None,
                     help="folder of Wang's Kato2015.nc (default: real if built, else synthetic)")
+    ap.add_argument("--whole-grid", action="store_true",
+                    help="project every classification task over the tier's whole k x folds "
+                         "grid (drops the tasks' own k/folds lists)")
     ap.add_argument("--gnn-step", choices=("on", "off"), help=argparse.SUPPRESS)
     ap.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -152,6 +169,8 @@ def main() -> None:
                                          ROOT / "results/wang2021/data/synthetic")
                              if (d / "Kato2015.nc").exists())
     cfg = merged_config(args.tier)
+    if args.whole_grid:
+        cfg = whole_classification_grid(cfg)
     fits, steps, work = grid_summary(cfg)
     print(f"Tier '{args.tier}': {sum(fits.values())} fits; classifier "
           f"{cfg['classify']['epochs']} epochs unless a task sets its own (hidden "
