@@ -56,7 +56,7 @@ class _BlockSums(torch.autograd.Function):
             sums[0] += ym.sum(1)
             sums[1] += torch.bmm(wc, ym.view(E, b, N * H)).view(E, N, H)
             sums[2] += torch.bmm(wc, ym.mul_(y).view(E, b, N * H)).view(E, N, H)
-            if ctx.needs_input_grad[3]:
+            if any(ctx.needs_input_grad[3:]):  # weights or biases
                 saved.append((z1, y))
         ctx.saved = saved
         ctx.save_for_backward(x, m, w, w2)
