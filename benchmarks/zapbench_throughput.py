@@ -3,7 +3,9 @@
     python benchmarks/zapbench_throughput.py [--steps 20] [--threads 2]
 
 Measures samples/s and peak memory of full training steps (forward, MAE on segmented
-voxels, backward, AdamW) for the miniature UNet, counts convolution FLOPs per sample with
+voxels, backward, AdamW) for the miniature UNet, side by side with torch's own convolution
+backward and with the weight gradient taken as a convolution (``zapbench.conv.SameConv3d``,
+the default; alternating runs, the faster of two each), counts convolution FLOPs per sample with
 forward hooks, and projects the cost of one step on the real ZAPBench s2 crop
 (72 × 512 × 288 voxels, spec §5.2) from the FLOP ratio (FLOPs scale with the voxel count at
 every level). Prints a table; measured numbers depend on the machine and its load.
@@ -17,10 +19,12 @@ import time
 
 import torch
 
+from neurodyn.zapbench.conv import SameConv3d
 from neurodyn.zapbench.unet import UNetConfig, VideoUNet, count_parameters
 
 REAL_S2 = (72, 512, 288)  # z, x, y after the centre crop at s2
-MINIATURE = (4, 24, 24)
+MINIATURE = (4, 24, 24)  # paper-scale miniature
+DEFAULT_GRID = (4, 16, 16)  # the default and reproduce tiers' miniature
 
 
 def conv_flops(model: torch.nn.Module, x: torch.Tensor, lead: torch.Tensor) -> float:
@@ -46,7 +50,8 @@ def peak_rss_mb() -> float:
 
 
 def measure(cfg: UNetConfig, shape: tuple[int, int, int], batch: int, steps: int,
-            device: str) -> dict[str, float]:
+            device: str, weight_grad_as_conv: bool = True) -> dict[str, float]:
+    SameConv3d.weight_grad_as_conv = weight_grad_as_conv
     torch.manual_seed(0)
     model = VideoUNet(cfg, shape).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-5)
@@ -84,20 +89,29 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     rows = []
-    for label, cfg in (("miniature UNet (F=16, 2 levels)", UNetConfig(context=4)),
-                       ("miniature UNet, C=64", UNetConfig(context=64)),
-                       ("miniature UNet, no pooling", UNetConfig(context=4, levels=0))):
-        rows.append((label, MINIATURE, measure(cfg, MINIATURE, args.batch, args.steps, device)))
+    for label, cfg, shape in (
+            ("miniature UNet (F=16, 2 levels)", UNetConfig(context=4), DEFAULT_GRID),
+            ("miniature UNet, C=64", UNetConfig(context=64), DEFAULT_GRID),
+            ("miniature UNet (F=16, 2 levels)", UNetConfig(context=4), MINIATURE),
+            ("miniature UNet, C=64", UNetConfig(context=64), MINIATURE),
+            ("miniature UNet, no pooling", UNetConfig(context=4, levels=0), MINIATURE)):
+        runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+        for as_conv in (False, True, False, True):
+            runs[as_conv].append(measure(cfg, shape, args.batch, args.steps, device, as_conv))
+        torch_bw, conv_bw = (min(runs[k], key=lambda r: r["s_per_step"]) for k in (False, True))
+        rows.append((label, shape, conv_bw, torch_bw))
     print(f"device: {device}, threads: {args.threads}, batch: {args.batch}\n")
-    print("| model | grid z×x×y | params | s/step | samples/s | peak MB | fwd GFLOP/sample |")
-    print("|---|---|---|---|---|---|---|")
-    for label, shape, r in rows:
+    print("| model | grid z×x×y | params | s/step torch backward | s/step weight grad as conv "
+          "| speed-up | samples/s | peak MB | fwd GFLOP/sample |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, shape, r, t in rows:
         print(f"| {label} | {'×'.join(map(str, shape))} | {r['params']:,} | "
-              f"{r['s_per_step']:.3f} | {r['samples_per_s']:.1f} | {r['peak_mb']:.0f} | "
-              f"{r['fwd_gflops_per_sample']:.3f} |")
+              f"{t['s_per_step']:.3f} | {r['s_per_step']:.3f} | "
+              f"{t['s_per_step'] / r['s_per_step']:.2f}× | {r['samples_per_s']:.1f} | "
+              f"{r['peak_mb']:.0f} | {r['fwd_gflops_per_sample']:.3f} |")
     # projection: FLOPs per voxel of the same architecture, times the real voxel count;
     # training ≈ 3 × forward FLOPs; time from this machine's measured FLOP rate.
-    base = rows[0][2]
+    base = rows[2][2]  # the paper-scale miniature, weight gradient as a convolution
     rate = 3 * base["fwd_gflops_per_sample"] * base["samples_per_s"]  # GFLOP/s achieved
     voxels = REAL_S2[0] * REAL_S2[1] * REAL_S2[2]
     mini_vox = MINIATURE[0] * MINIATURE[1] * MINIATURE[2]

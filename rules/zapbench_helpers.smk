@@ -15,8 +15,8 @@ ZAPBENCH_DATA_CODE = code_version(
 ZAPBENCH_FIT_CODE = code_version(
     *_ZB_CORE, "digest.py", "train/__init__.py", "train/callbacks.py", "train/device.py",
     "train/runner.py", "train/runtime.py", "train/trainer.py", "zapbench/metrics.py",
-    "zapbench/trace_models.py", "zapbench/compute.py", "zapbench/unet.py", "zapbench/fit.py",
-    "zapbench/runs.py", "zapbench/jobs.py",
+    "zapbench/trace_models.py", "zapbench/compute.py", "zapbench/conv.py", "zapbench/unet.py",
+    "zapbench/fit.py", "zapbench/runs.py", "zapbench/jobs.py",
 )
 ZAPBENCH_CODE = code_version(  # tables and figures
     "__init__.py", "errors.py", "provenance.py", "workflow.py", "tables.py", "io", "plots",

@@ -1,11 +1,12 @@
 """Lead-time-conditioned volumetric UNet (spec §5.1; Immer et al. 2025 §3, App. A.1).
 
 Input (B, C, Z, X, Y): the C context frames are channels. Pre-activation residual blocks
-(GroupNorm, SiLU, 3³ convs), the same width F at every level, average pooling by (1, 2, 2)
-into the first level and by (2, 2, 2) after it (z pooled after the first level, as in the
-paper; ceil mode), nearest upsampling with additive skips, FiLM on a 32-d sinusoidal
-embedding of the lead time (zero-initialised, so it starts as the identity). ``direct=True``
-drops the conditioning and predicts all H frames as output channels (the Fig. 4 comparison).
+(GroupNorm, SiLU, 3³ convs: ``SameConv3d``, whose CPU weight gradient is a convolution), the
+same width F at every level, average pooling by (1, 2, 2) into the first level and by (2, 2,
+2) after it (z pooled after the first level, as in the paper; ceil mode), nearest upsampling
+with additive skips, FiLM on a 32-d sinusoidal embedding of the lead time (zero-initialised,
+so it starts as the identity). ``direct=True`` drops the conditioning and predicts all H
+frames as output channels (the Fig. 4 comparison).
 An input ×d coarser than the output (``input_downsample`` = d > 1) starts at physical level
 log2 d and runs only the levels from there (the receptive field stays the same in physical
 units: Table 2 at constant field of view), then an upsampling head restores full resolution.
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from neurodyn.zapbench.compute import block_counts, input_offset, z_pooled
+from neurodyn.zapbench.conv import SameConv3d
 
 EMBED_DIM = 32
 
@@ -55,11 +57,11 @@ class ResBlock(nn.Module):
     def __init__(self, features: int, groups: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.norm1 = nn.GroupNorm(groups, features)
-        self.conv1 = nn.Conv3d(features, features, 3, padding=1)
+        self.conv1 = SameConv3d(features, features)
         self.norm2 = nn.GroupNorm(groups, features)
         self.film = FiLM(features)
         self.dropout = nn.Dropout3d(dropout)
-        self.conv2 = nn.Conv3d(features, features, 3, padding=1)
+        self.conv2 = SameConv3d(features, features)
 
     def forward(self, x: Tensor, emb: Tensor | None) -> Tensor:
         h = self.conv1(F.silu(self.norm1(x)))
@@ -144,7 +146,7 @@ class VideoUNet(nn.Module):
         super().__init__()
         self.cfg, self.out_shape = cfg, tuple(out_shape)
         f, g = cfg.features, cfg.groups
-        self.stem = nn.Conv3d(cfg.context, f, 3, padding=1)
+        self.stem = SameConv3d(cfg.context, f)
         self.levels = list(cfg.physical_levels)
         self.enc = nn.ModuleList(nn.ModuleList(ResBlock(f, g, cfg.dropout)
                                                for _ in range(cfg.blocks[lv]))
@@ -155,12 +157,12 @@ class VideoUNet(nn.Module):
         self.up_head = None
         if cfg.input_downsample > 1:
             self.up_head = nn.ModuleDict({"norm": nn.GroupNorm(g, f),
-                                          "conv": nn.Conv3d(f, f, 3, padding=1)})
+                                          "conv": SameConv3d(f, f)})
             self.up_block = ResBlock(f, g, cfg.dropout)
         self.out_norm = nn.GroupNorm(g, f)
         self.out_film = FiLM(f)
         self.out_dropout = nn.Dropout3d(cfg.dropout)
-        self.out_conv = nn.Conv3d(f, cfg.horizon if cfg.direct else 1, 3, padding=1)
+        self.out_conv = SameConv3d(f, cfg.horizon if cfg.direct else 1)
 
     @staticmethod
     def _run(blocks: nn.ModuleList, h: Tensor, emb: Tensor | None) -> Tensor:
