@@ -273,8 +273,10 @@ def test_fit_stops_early_and_keeps_initial_weights_when_nothing_helps():
         torch.testing.assert_close(a, b)
 
 
-def test_fit_resumes_a_killed_job_exactly(tmp_path: Path):
-    cfg = FitConfig(max_steps=45, val_every=10, patience=100, lr=0.05, schedule="cosine")
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_fit_resumes_a_killed_job_exactly(tmp_path: Path, ema_decay: float):
+    cfg = FitConfig(max_steps=45, val_every=10, patience=100, lr=0.05, schedule="cosine",
+                    ema_decay=ema_decay)
     train_loss, val_loss, calls = _toy_problem()
     full = _linear()
     res_full = fit(full, train_loss, val_loss, cfg, seed=1, settings=CPU,
@@ -384,6 +386,42 @@ def test_fit_without_selection_keeps_the_last_weights():
               seed=1, settings=CPU)
     assert not res.stopped_early and res.steps == 40 and res.best_step == 40
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_ema_validates_and_returns_the_moving_average_of_the_weights():
+    """With ema_decay the training steps are unchanged; the weights validated and returned
+    are ema ← d·ema + (1 − d)·w after every step, starting at the first step's weights."""
+    d = 0.8
+    runs = {}
+    for decay in (0.0, d):
+        train_loss, val_loss, _ = _toy_problem()
+        seen: list[list[torch.Tensor]] = []
+
+        def spy(m, gen, train_loss=train_loss, seen=seen):
+            seen.append([p.detach().clone() for p in m.parameters()])
+            return train_loss(m, gen)
+
+        model = _linear()
+        res = fit(model, spy, val_loss, FitConfig(max_steps=20, val_every=10, patience=100,
+                                                  lr=0.05, select_best=False,
+                                                  ema_decay=decay), seed=1, settings=CPU)
+        runs[decay] = (seen, [p.detach().clone() for p in model.parameters()], res, val_loss)
+    plain, averaged = runs[0.0], runs[d]
+    for a, b in zip(plain[0], averaged[0], strict=True):  # same training trajectory
+        for x, y in zip(a, b, strict=True):
+            torch.testing.assert_close(x, y, rtol=0, atol=0)
+    weights = plain[0][1:] + [plain[1]]  # w_1 .. w_20: the weights after each step
+    ema = [w.clone() for w in weights[0]]
+    for w in weights[1:]:
+        ema = [d * e + (1 - d) * x for e, x in zip(ema, w, strict=True)]
+    for got, want in zip(averaged[1], ema, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    assert any(not torch.allclose(a, b) for a, b in zip(averaged[1], plain[1], strict=True))
+    model = _linear()
+    with torch.no_grad():
+        for p, e in zip(model.parameters(), ema, strict=True):
+            p.copy_(e)
+    assert averaged[2].history[-1][1] == pytest.approx(averaged[3](model), rel=1e-5)
 
 
 def test_trainval_variant_never_selects_on_data_it_trained_on(tmp_path, monkeypatch):

@@ -5,7 +5,8 @@ decayed on validation plateaus); validation before the first step and every ``va
 steps (and at ``max_steps``); early stopping on the validation loss (patience in
 validations, minimum improvement); the best-validation weights (the initial ones included)
 are returned, or the last ones with ``select_best=False`` (validation data that is also
-trained on).
+trained on). With ``ema_decay`` > 0 an exponential moving average of the weights (updated
+after every step) is what is validated, selected and returned; training itself is unchanged.
 
 One Lightning "epoch" is one validation round of ``val_every`` steps, so the shared trainer's
 ``last.ckpt`` (the resume point), ``metrics.csv`` row and progress line come once per round.
@@ -57,6 +58,9 @@ class FitConfig:
     # False: no checkpoint selection and no early stopping (the last weights are returned),
     # for fits whose validation data is part of their training data (train+val)
     select_best: bool = True
+    # > 0: validate, select and return an exponential moving average of the weights,
+    # ema ← decay·ema + (1 − decay)·weights after every step (0: the weights themselves)
+    ema_decay: float = 0.0
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any]) -> FitConfig:
@@ -123,6 +127,7 @@ class StepFit(L.LightningModule):
         self.history: list[tuple[int, float]] = []
         self.best_val, self.best_step, self.bad, self.plateaus = math.inf, 0, 0, 0
         self.best_state: dict[str, Tensor] | None = None
+        self.ema: dict[str, Tensor] | None = None
         self._val = math.nan
 
     # ---------------------------------------------------------------- data and optimiser
@@ -164,8 +169,32 @@ class StepFit(L.LightningModule):
         self.log("train_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=1)
         return loss
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.cfg.ema_decay <= 0:
+            return
+        with torch.no_grad():
+            state = self.model.state_dict()
+            if self.ema is None:  # starts at the weights after the first step
+                self.ema = {k: v.detach().clone() for k, v in state.items()}
+                return
+            for k, v in state.items():
+                if v.is_floating_point():
+                    self.ema[k].lerp_(v, 1 - self.cfg.ema_decay)
+                else:
+                    self.ema[k].copy_(v)
+
+    def _weights(self) -> dict[str, Tensor]:
+        """The weights that are validated, selected and returned (the average with EMA)."""
+        return self.ema if self.ema is not None else self.model.state_dict()
+
     def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._val = float(self._val_loss(self.model))
+        if self.ema is None:
+            self._val = float(self._val_loss(self.model))
+        else:
+            current = copy.deepcopy(self.model.state_dict())
+            self.model.load_state_dict(self.ema)
+            self._val = float(self._val_loss(self.model))
+            self.model.load_state_dict(current)
         self.log("val_loss", self._val, batch_size=1)
 
     def on_validation_epoch_end(self) -> None:
@@ -178,10 +207,11 @@ class StepFit(L.LightningModule):
     def _record(self, step: int, val: float) -> None:
         self.history.append((step, val))
         if not self.cfg.select_best:  # the last weights, whatever the validation says
-            self.best_val, self.best_step, self.bad, self.best_state = val, step, 0, None
+            self.best_val, self.best_step, self.bad = val, step, 0
+            self.best_state = None if self.ema is None else copy.deepcopy(self.ema)
         elif val < self.best_val - self.cfg.min_delta:
             self.best_val, self.best_step, self.bad = val, step, 0
-            self.best_state = copy.deepcopy(self.model.state_dict())
+            self.best_state = copy.deepcopy(self._weights())
         else:
             self.bad += 1
             if self.bad % max(self.cfg.plateau_patience, 1) == 0:
@@ -193,7 +223,7 @@ class StepFit(L.LightningModule):
                              "history": [list(h) for h in self.history],
                              "best_val": self.best_val, "best_step": self.best_step,
                              "bad": self.bad, "plateaus": self.plateaus,
-                             "best_model": self.best_state}
+                             "best_model": self.best_state, "ema": self.ema}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint[STATE]
@@ -202,6 +232,7 @@ class StepFit(L.LightningModule):
         self.best_val, self.best_step = float(state["best_val"]), int(state["best_step"])
         self.bad, self.best_state = int(state["bad"]), state["best_model"]
         self.plateaus = int(state.get("plateaus", 0))
+        self.ema = state.get("ema")
 
     def result(self) -> FitResult:
         steps = self.history[-1][0] if self.history else 0
