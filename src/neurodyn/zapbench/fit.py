@@ -140,8 +140,10 @@ class StepFit(L.LightningModule):
         return _loader(1)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
+        # fused: one kernel for all parameters (the per-tensor loop cost ~10 % of a
+        # miniature UNet step on CPU); the same AdamW update
         return torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr,
-                                 weight_decay=self.cfg.weight_decay)
+                                 weight_decay=self.cfg.weight_decay, fused=True)
 
     # ---------------------------------------------------------------- steps
     def validate_initial(self) -> None:
