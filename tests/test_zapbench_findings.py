@@ -188,6 +188,17 @@ def test_findings_table_is_written_with_provenance(tmp_path):
     assert "SYNTHETIC" in (tmp_path / "findings.md").read_text().upper()
 
 
+def test_data_column_names_the_weight_average_deviation():
+    from neurodyn.zapbench.report import data_label
+
+    z = {"source": "synthetic", "unet": {"train": {"ema_decay": 0.0}},
+         "data": {"generator": {"shape": [4, 16, 16], "n_cells": 60}}}
+    assert "EMA" not in data_label(z)
+    z["unet"]["train"]["ema_decay"] = 0.99
+    assert data_label(z).startswith("synthetic miniature")
+    assert "moving average of its weights (EMA 0.99" in data_label(z)
+
+
 def test_tables_step_writes_findings_sweep_and_table2(tmp_path):
     """``write_tables`` on fake records of the default grid: every output, the findings
     first-class (Z1–Z13), the sweep and Table 2 with receptive field and compute."""

@@ -76,12 +76,22 @@ def write_tables(paths: Sequence[str], z: Mapping[str, Any], out: Mapping[str, s
     findings_table(records, steps, z, settings, out, prov)
 
 
+def training_note(z: Mapping[str, Any]) -> str:
+    """The training deviation the findings' ``data`` column names (empty when none)."""
+    decay = float(z["unet"].get("train", {}).get("ema_decay", 0) or 0)
+    if decay <= 0:
+        return ""
+    return (f"; UNet validated, selected and kept as a moving average of its weights "
+            f"(EMA {decay:g}; not in the reference code)")
+
+
 def data_label(z: Mapping[str, Any]) -> str:
-    """The findings' ``data`` column: synthetic miniature or the real crop."""
+    """The findings' ``data`` column: synthetic miniature or the real crop, and the
+    training deviation (:func:`training_note`)."""
     if _source(z) == "real":
         r = z.get("real", {})
         return (f"real (ZAPBench 20240930, scale {r.get('scale')}, crop {r.get('crop')}, "
-                "traces = segment means of the cropped video)")
+                f"traces = segment means of the cropped video){training_note(z)}")
     g = z["data"]["generator"]
     speed = int(g.get("speed", 1))
     if g.get("wave_direction", "+x") == "mixed":
@@ -90,7 +100,7 @@ def data_label(z: Mapping[str, Any]) -> str:
     else:
         waves = f"waves travel {g.get('wave_direction', '+x')} at {speed} voxel(s) per frame"
     return (f"synthetic miniature (neurodyn generator {'×'.join(map(str, g['shape']))} voxels, "
-            f"{g['n_cells']} cells; {waves}), not the recording")
+            f"{g['n_cells']} cells; {waves}), not the recording{training_note(z)}")
 
 
 def findings_table(records: Sequence[dict[str, Any]], steps: pd.DataFrame,
