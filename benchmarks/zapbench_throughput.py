@@ -5,7 +5,9 @@
 Measures samples/s and peak memory of full training steps (forward, MAE on segmented
 voxels, backward, AdamW) for the miniature UNet, side by side with torch's own convolution
 backward and with the weight gradient taken as a convolution (``zapbench.conv.SameConv3d``,
-the default; alternating runs, the faster of two each), counts convolution FLOPs per sample with
+the default; alternating runs, the faster of two each), then the same step with the whole
+UNet under ``torch.compile`` (not used by the fits; its compile time printed), counts
+convolution FLOPs per sample with
 forward hooks, and projects the cost of one step on the real ZAPBench s2 crop
 (72 × 512 × 288 voxels, spec §5.2) from the FLOP ratio (FLOPs scale with the voxel count at
 every level). Prints a table; measured numbers depend on the machine and its load.
@@ -50,10 +52,12 @@ def peak_rss_mb() -> float:
 
 
 def measure(cfg: UNetConfig, shape: tuple[int, int, int], batch: int, steps: int,
-            device: str, weight_grad_as_conv: bool = True) -> dict[str, float]:
+            device: str, weight_grad_as_conv: bool = True,
+            compiled: bool = False) -> dict[str, float]:
     SameConv3d.weight_grad_as_conv = weight_grad_as_conv
     torch.manual_seed(0)
     model = VideoUNet(cfg, shape).to(device)
+    forward = torch.compile(model) if compiled else model
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-5, fused=True)  # as fit.py
     x = torch.randn(batch, cfg.context, *shape, device=device)
     y = torch.randn(batch, 1, *shape, device=device)
@@ -62,12 +66,14 @@ def measure(cfg: UNetConfig, shape: tuple[int, int, int], batch: int, steps: int
     flops = conv_flops(model, x, lead)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    for i in range(steps + 2):  # two warm-up steps
+    warm = time.perf_counter()
+    for i in range(steps + 2):  # two warm-up steps (and the compilation)
         if i == 2:
+            warmup_s = time.perf_counter() - warm
             if device == "cuda":
                 torch.cuda.synchronize()
             start = time.perf_counter()
-        loss = ((model(x, lead) - y).abs() * mask).sum() / (mask.sum() * batch)
+        loss = ((forward(x, lead) - y).abs() * mask).sum() / (mask.sum() * batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -77,7 +83,7 @@ def measure(cfg: UNetConfig, shape: tuple[int, int, int], batch: int, steps: int
     peak = (torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else peak_rss_mb())
     return {"params": count_parameters(model), "s_per_step": elapsed / steps,
             "samples_per_s": batch * steps / elapsed, "peak_mb": peak,
-            "fwd_gflops_per_sample": flops / 1e9}
+            "fwd_gflops_per_sample": flops / 1e9, "warmup_s": warmup_s}
 
 
 def main() -> None:
@@ -109,6 +115,18 @@ def main() -> None:
               f"{t['s_per_step']:.3f} | {r['s_per_step']:.3f} | "
               f"{t['s_per_step'] / r['s_per_step']:.2f}× | {r['samples_per_s']:.1f} | "
               f"{r['peak_mb']:.0f} | {r['fwd_gflops_per_sample']:.3f} |")
+    # a lever not used by the fits yet: torch.compile of the whole UNet (same process, after
+    # the eager runs above; the warm-up column includes the compilation)
+    print("\ntorch.compile of the whole UNet (weight gradient as conv in both columns):")
+    print("| model | grid z×x×y | s/step eager | s/step compiled | speed-up | "
+          "compile + 2 warm-up steps s |")
+    print("|---|---|---|---|---|---|")
+    for label, shape, r, _ in rows[:2]:
+        cfg = UNetConfig(context=64 if "C=64" in label else 4)
+        c = measure(cfg, shape, args.batch, args.steps, device, True, compiled=True)
+        print(f"| {label} | {'×'.join(map(str, shape))} | {r['s_per_step']:.3f} | "
+              f"{c['s_per_step']:.3f} | {r['s_per_step'] / c['s_per_step']:.2f}× | "
+              f"{c['warmup_s']:.1f} |")
     # projection: FLOPs per voxel of the same architecture, times the real voxel count;
     # training ≈ 3 × forward FLOPs; time from this machine's measured FLOP rate.
     base = rows[2][2]  # the paper-scale miniature, weight gradient as a convolution
