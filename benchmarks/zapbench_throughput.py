@@ -2,15 +2,14 @@
 
     python benchmarks/zapbench_throughput.py [--steps 20] [--threads 2]
 
-Measures samples/s and peak memory of full training steps (forward, MAE on segmented
-voxels, backward, AdamW) for the miniature UNet, side by side with torch's own convolution
-backward and with the weight gradient taken as a convolution (``zapbench.conv.SameConv3d``,
-the default; alternating runs, the faster of two each), then the same step with the whole
-UNet under ``torch.compile`` (not used by the fits; its compile time printed), counts
-convolution FLOPs per sample with
-forward hooks, and projects the cost of one step on the real ZAPBench s2 crop
-(72 × 512 × 288 voxels, spec §5.2) from the FLOP ratio (FLOPs scale with the voxel count at
-every level). Prints a table; measured numbers depend on the machine and its load.
+Measures samples/s and peak memory of full training steps (forward, MAE on segmented voxels,
+backward, AdamW) for the miniature UNet, side by side with torch's own convolution backward
+and with the weight gradient taken as a convolution (``zapbench.conv.SameConv3d``, the
+default; alternating runs, the faster of two each), then the same step with the whole UNet
+under ``torch.compile`` (not used by the fits; its compile time printed), counts convolution
+FLOPs per sample with forward hooks, and projects the cost of one step on the real ZAPBench
+s2 crop (72 × 512 × 288 voxels, spec §5.2) from the FLOP ratio (FLOPs scale with the voxel
+count at every level). Prints a table; measured numbers depend on the machine and its load.
 """
 
 from __future__ import annotations
