@@ -104,12 +104,12 @@ def main() -> None:
         for as_conv in (False, True, False, True):
             runs[as_conv].append(measure(cfg, shape, args.batch, args.steps, device, as_conv))
         torch_bw, conv_bw = (min(runs[k], key=lambda r: r["s_per_step"]) for k in (False, True))
-        rows.append((label, shape, conv_bw, torch_bw))
+        rows.append((label, cfg, shape, conv_bw, torch_bw))
     print(f"device: {device}, threads: {args.threads}, batch: {args.batch}\n")
     print("| model | grid z×x×y | params | s/step torch backward | s/step weight grad as conv "
           "| speed-up | samples/s | peak MB | fwd GFLOP/sample |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for label, shape, r, t in rows:
+    for label, _, shape, r, t in rows:
         print(f"| {label} | {'×'.join(map(str, shape))} | {r['params']:,} | "
               f"{t['s_per_step']:.3f} | {r['s_per_step']:.3f} | "
               f"{t['s_per_step'] / r['s_per_step']:.2f}× | {r['samples_per_s']:.1f} | "
@@ -120,15 +120,14 @@ def main() -> None:
     print("| model | grid z×x×y | s/step eager | s/step compiled | speed-up | "
           "compile + 2 warm-up steps s |")
     print("|---|---|---|---|---|---|")
-    for label, shape, r, _ in rows[:2]:
-        cfg = UNetConfig(context=64 if "C=64" in label else 4)
+    for label, cfg, shape, r, _ in rows[:2]:
         c = measure(cfg, shape, args.batch, args.steps, device, True, compiled=True)
         print(f"| {label} | {'×'.join(map(str, shape))} | {r['s_per_step']:.3f} | "
               f"{c['s_per_step']:.3f} | {r['s_per_step'] / c['s_per_step']:.2f}× | "
               f"{c['warmup_s']:.1f} |")
     # projection: FLOPs per voxel of the same architecture, times the real voxel count;
     # training ≈ 3 × forward FLOPs; time from this machine's measured FLOP rate.
-    base = rows[2][2]  # the paper-scale miniature, weight gradient as a convolution
+    base = rows[2][3]  # the paper-scale miniature, weight gradient as a convolution
     rate = 3 * base["fwd_gflops_per_sample"] * base["samples_per_s"]  # GFLOP/s achieved
     voxels = REAL_S2[0] * REAL_S2[1] * REAL_S2[2]
     mini_vox = MINIATURE[0] * MINIATURE[1] * MINIATURE[2]
