@@ -152,7 +152,45 @@ def test_no_effect_within_noise_is_inconclusive():
     steps.loc[sel, "mae"] = 0.6 * (0.99 + 0.01 * (steps.loc[sel, "seed"] - 1))
     rows = F.zapbench_findings(steps, _fits(world), SETTINGS, "base", SHORT, LONG, "d", False)
     assert rows[10].claim == "Z11" and rows[10].verdict == INCONCLUSIVE
-    assert rows[10].reason == "the intervals decide neither way"
+    # the mean change is about −1 %, on the band's edge: only a huge run would decide it
+    assert rows[10].reason.startswith("the intervals decide neither way; at the observed means "
+                                      "and spreads about ")
+    assert rows[10].reason.endswith(" seeds would decide it (3 now)")
+    assert _projected(rows[10].reason) > 1000
+    steps.loc[sel, "mae"] = 0.6 * (0.995 + 0.01 * (steps.loc[sel, "seed"] - 1))
+    rows = F.zapbench_findings(steps, _fits(world), SETTINGS, "base", SHORT, LONG, "d", False)
+    assert rows[10].verdict == INCONCLUSIVE and 3 < _projected(rows[10].reason) < 100
+
+
+def _projected(reason: str) -> int:
+    """The seed count an inconclusive reason projects."""
+    return int(reason.split("about ")[1].split(" seeds")[0])
+
+
+def _spread(mean: float, sd: float, n: int) -> F.Interval:
+    """The t-interval of ``n`` values with exactly this mean and sample standard deviation."""
+    z = np.linspace(-1, 1, n)
+    return F.mean_interval(mean + sd * z / z.std(ddof=1))
+
+
+@pytest.mark.parametrize(("mean", "sd", "bounds"), [
+    (0.4, 1.0, (0.0,)), (-0.3, 0.2, (0.0,)), (-0.5, 1.5, (-1.0, 1.0)), (-1.3, 1.0, (-1.0,))])
+def test_seeds_to_decide_is_the_first_seed_count_whose_interval_clears_the_bounds(
+        mean, sd, bounds):
+    need = F.seeds_to_decide(_spread(mean, sd, 3), bounds)
+    assert need is not None and need > 3
+
+    def clears(n: int) -> bool:
+        iv = _spread(mean, sd, n)
+        return not any(iv.low <= b <= iv.high for b in bounds)
+
+    assert clears(need) and not clears(need - 1)
+
+
+def test_seeds_to_decide_when_decided_or_out_of_reach():
+    assert F.seeds_to_decide(_spread(2.0, 0.1, 3), (0.0,)) == 3
+    assert F.seeds_to_decide(_spread(1e-6, 1.0, 3), (0.0,)) is None
+    assert F.seeds_to_decide(F.mean_interval([1.0]), (0.0,)) is None
 
 
 def test_fits_frame_marks_capped_fits():

@@ -19,7 +19,10 @@ Rules (constants below):
 Evidence: fewer than :data:`MIN_SEEDS` seeds, a missing arm, or a trained fit of the claim that
 ended at its step cap instead of by early stopping (not trained until its validation MAE stopped
 improving; fits without checkpoint selection, e.g. train+val, never stop early and do not count)
-make a claim inconclusive. On the synthetic miniature, all waves travel +x at one voxel per
+make a claim inconclusive. When only the width of its intervals leaves a claim undecided, the
+reason also says how many seeds would decide it if the observed means and spreads held
+(:func:`seeds_to_decide`): a projection for planning a larger run, never part of the verdict.
+On the synthetic miniature, all waves travel +x at one voxel per
 frame, so the input a neuron receives h frames ahead lies h voxels upstream: claims about the
 receptive field against the lead time or context (:data:`BY_CONSTRUCTION`) are true by
 construction there and never evidence. The generator's ``mixed`` waves (sources entering
@@ -31,9 +34,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
-from neurodyn.findings import Finding, Interval, mean_interval, verdict
+from neurodyn.findings import INCONCLUSIVE, Finding, Interval, mean_interval, verdict
 from neurodyn.zapbench.results import LEARNED, differs_only_in
 
 MIN_SEEDS = 3
@@ -48,6 +53,42 @@ BY_CONSTRUCTION = {"Z7", "Z10"}
 CONSTRUCTION_REASON = ("the miniature makes this true by construction (all waves travel +x "
                        "at one voxel per frame): never evidence")
 SCALE = "; miniature MAEs are on another scale"
+#: seed counts beyond this are reported as "more than"
+MAX_PROJECTED_SEEDS = 10_000
+
+
+def seeds_to_decide(iv: Interval, bounds: Sequence[float], level: float = 0.95) -> int | None:
+    """Smallest seed count at which an interval with ``iv``'s mean and standard deviation
+    (recovered from its ``level`` t-interval) would exclude every one of ``bounds`` it now
+    contains; ``iv.n`` when it contains none, None when that takes more than
+    :data:`MAX_PROJECTED_SEEDS` (or ``iv`` has no interval)."""
+    if iv.n < 2 or not np.isfinite(iv.low) or not np.isfinite(iv.high):
+        return None
+    quantile = 0.5 + level / 2
+    sd = (iv.high - iv.low) / 2 * np.sqrt(iv.n) / stats.t.ppf(quantile, iv.n - 1)
+    n = np.arange(2, MAX_PROJECTED_SEEDS + 1)
+    half = stats.t.ppf(quantile, n - 1) * sd / np.sqrt(n)
+    need = iv.n
+    for bound in bounds:
+        if iv.low <= bound <= iv.high:
+            clear = np.flatnonzero(half < abs(iv.mean - bound))
+            if clear.size == 0:
+                return None
+            need = max(need, int(n[clear[0]]))
+    return need
+
+
+def _projection(ivs: Sequence[Interval], bounds: Sequence[float]) -> str:
+    """The reason's projection: seeds that would decide the claim at the observed values."""
+    needs = [seeds_to_decide(iv, bounds) for iv in ivs]
+    if not needs:
+        return ""
+    now = min(iv.n for iv in ivs)
+    if any(k is None for k in needs):
+        return (f"at the observed means and spreads more than {MAX_PROJECTED_SEEDS:,} seeds "
+                f"would be needed ({now} now)")
+    return (f"at the observed means and spreads about {max(needs)} seeds would decide it "
+            f"({now} now)")
 
 
 def waves_fix_direction(source: str, generator: Mapping[str, Any]) -> bool:
@@ -161,13 +202,17 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
     rows: list[Finding] = []
 
     def add(claim: str, statement: str, paper: str, measured: str, rule: str, d: _Data,
-            passed: bool | None, missing: Sequence[str] = ()) -> None:
+            passed: bool | None, missing: Sequence[str] = (),
+            ivs: Sequence[Interval] = (), bounds: Sequence[float] = (0.0,)) -> None:
         reasons = d.reasons(missing)
         if by_construction and claim in BY_CONSTRUCTION:
             reasons.insert(0, CONSTRUCTION_REASON)
         n = min((len(d.mae(lb, c)) for lb, c in list(d.used)), default=0)
-        rows.append(Finding(claim, statement, paper, measured, rule, *verdict(reasons, passed),
-                            data, n))
+        word, reason = verdict(reasons, passed)
+        projection = _projection(ivs, bounds) if word == INCONCLUSIVE and not reasons else ""
+        if projection:
+            reason = f"{reason}; {projection}"
+        rows.append(Finding(claim, statement, paper, measured, rule, word, reason, data, n))
 
     def variants(keys: Sequence[str], pick: Any) -> list[str]:
         return [v for v in differs_only_in(settings, reference, keys)
@@ -185,7 +230,7 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
         "ZAPBench benchmark, combined.json (published): learned models below the naive "
         "baselines at C = 4 and 256", f"best naive − worst learned MAE: {_text(ivs)}",
         "every context's interval > 0", d, _sign(list(ivs.values())),
-        [] if len(ivs) == 2 else ["naive or learned trace models"])
+        [] if len(ivs) == 2 else ["naive or learned trace models"], list(ivs.values()))
     # Z2, Z3: long context helps Time-Mix; Time-Mix at long C is the best trace model
     d = _Data(steps, fits)
     have = "timemix" in d.labels(short, "trace") and "timemix" in d.labels(long, "trace")
@@ -193,7 +238,8 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
     add("Z2", "A long context helps Time-Mix",
         "ZAPBench (published): Time-Mix improves from C = 4 to C = 256",
         f"Time-Mix MAE C={short} − C={long}: {iv.text('.3g') if iv else '—'}",
-        "interval > 0", d, _sign([iv] if iv else []), [] if have else ["timemix"])
+        "interval > 0", d, _sign([iv] if iv else []), [] if have else ["timemix"],
+        [iv] if iv else [])
     d = _Data(steps, fits)
     others = [d.mae(lb, c) for c in (short, long) for lb in d.labels(c, "trace")
               if (lb, c) != ("timemix", long)] if have else []
@@ -202,7 +248,8 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
     add("Z3", "Time-Mix at the long context is the best trace model",
         "ZAPBench paper text (published): Time-Mix best trace model at C = 256",
         f"next-best trace MAE − Time-Mix C={long}: {iv.text('.3g') if iv else '—'}",
-        "interval > 0", d, _sign([iv] if iv else []), [] if iv else ["trace models"])
+        "interval > 0", d, _sign([iv] if iv else []), [] if iv else ["trace models"],
+        [iv] if iv else [])
     # Z4, Z5: the video UNet beats every trace model at the short context
     for claim, leads, what, paper in (
             ("Z4", None, "on the 32-step mean",
@@ -215,7 +262,7 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
         iv = _diff(_best(d, short, leads), d.mae(unet, short, leads)) if ok else None
         add(claim, f"The video UNet beats the best trace model at C = {short} {what}", paper,
             f"best trace − UNet MAE: {iv.text('.3g') if iv else '—'}", "interval > 0", d,
-            _sign([iv] if iv else []), [] if ok else [unet])
+            _sign([iv] if iv else []), [] if ok else [unet], [iv] if iv else [])
     # Z6: masking unsegmented input voxels hardly changes the result
     d = _Data(steps, fits)
     arms = {v: _rel(d.mae(f"unet:{v}", short), d.mae(unet, short))
@@ -225,7 +272,8 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
         "video paper mask ablation (published): 0.02663 vs 0.02672" + SCALE,
         f"relative change vs {reference}: {_text(arms, ' %')}",
         f"every interval within ±{NO_EFFECT_PCT} %", d, _no_help(arms, both_ways=True),
-        [] if arms else ["masked variant"])
+        [] if arms else ["masked variant"], list(arms.values()),
+        (-NO_EFFECT_PCT, NO_EFFECT_PCT))
     # Z7: more pooling levels help at long lead times
     d = _Data(steps, fits)
     ref_lv = int(settings.get(reference, {}).get("levels", 0))
@@ -237,7 +285,8 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
         f"{LONG_LEADS[0]}–{LONG_LEADS[1]}",
         "video paper Fig. 5 (published): larger receptive fields help at long lead times",
         f"fewer-level MAE − {reference} ({ref_lv} levels), C={short}: {_text(ivs)}",
-        "every interval > 0", d, _sign(list(ivs.values())), [] if ivs else ["rf variant"])
+        "every interval > 0", d, _sign(list(ivs.values())), [] if ivs else ["rf variant"],
+        list(ivs.values()))
     # Z8: train+val lowers the test MAE
     d = _Data(steps, fits)
     ivs = {v: _diff(d.mae(unet, short), d.mae(f"unet:{v}", short))
@@ -246,7 +295,7 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
     add("Z8", "Training on train+val lowers the test MAE",
         "video paper Table 1 (published): 0.02573 (train) → 0.02534 (train+val)" + SCALE,
         f"train − train+val MAE: {_text(ivs)}", "interval > 0", d, _sign(list(ivs.values())),
-        [] if ivs else ["train+val variant"])
+        [] if ivs else ["train+val variant"], list(ivs.values()))
     # Z9: the video model's advantage shrinks at the long context
     d = _Data(steps, fits)
     ok = all(unet in d.labels(c, "unet") and d.labels(c, "trace") for c in (short, long))
@@ -258,7 +307,8 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
     add("Z9", "The video UNet's advantage over the best trace model shrinks at long context",
         "video paper Fig. 5/6 (published): the gap closes at C = 256",
         f"advantage C={short} − advantage C={long}: {iv.text('.3g') if iv else '—'}",
-        "interval > 0", d, _sign([iv] if iv else []), [] if ok else [f"{unet} at both C"])
+        "interval > 0", d, _sign([iv] if iv else []), [] if ok else [f"{unet} at both C"],
+        [iv] if iv else [])
     # Z10: a large receptive field stops helping at long context (Fig. 5 crossover)
     d = _Data(steps, fits)
     ivs = {}
@@ -271,7 +321,8 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
     add("Z10", "A large receptive field helps less at long context (Fig. 5 crossover)",
         "video paper Fig. 5 (published): with C = 256 the receptive field stops helping",
         f"gain of {reference} over fewer levels, C={short} − C={long}: {_text(ivs)}",
-        "every interval > 0", d, _sign(list(ivs.values())), [] if ivs else ["rf variant"])
+        "every interval > 0", d, _sign(list(ivs.values())), [] if ivs else ["rf variant"],
+        list(ivs.values()))
     # Z11, Z12: pre-training on other specimens and a coarser input do not help
     for claim, key, statement, paper in (
             ("Z11", "pretrain_specimens", "Pre-training on other specimens does not help",
@@ -286,7 +337,8 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
                 if f"unet:{v}" in d.labels(short, "unet")}
         add(claim, statement, paper, f"relative change vs {reference}: {_text(arms, ' %')}",
             f"no interval's improvement beyond {NO_EFFECT_PCT} % (lower bound > "
-            f"−{NO_EFFECT_PCT} %)", d, _no_help(arms), [] if arms else [key])
+            f"−{NO_EFFECT_PCT} %)", d, _no_help(arms), [] if arms else [key],
+            list(arms.values()), (-NO_EFFECT_PCT,))
     # Z13: direct multi-step prediction does worse than lead-time conditioning
     d = _Data(steps, fits)
     ivs = {v: _diff(d.mae(f"unet:{v}", short), d.mae(unet, short))
@@ -297,5 +349,5 @@ def zapbench_findings(steps: pd.DataFrame, fits: pd.DataFrame,
         "video paper Fig. 4 (published): direct prediction overfits, worse than lead-time "
         "conditioning",
         f"direct − conditioned MAE: {_text(ivs)}", "interval > 0", d,
-        _sign(list(ivs.values())), [] if ivs else ["direct variant"])
+        _sign(list(ivs.values())), [] if ivs else ["direct variant"], list(ivs.values()))
     return rows
