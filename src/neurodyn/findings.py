@@ -72,6 +72,12 @@ class Interval:
         return bool(self.n >= 2 and self.low > 0)
 
 
+def t_half_width(sd: float, n: int | np.ndarray, level: float = 0.95) -> float | np.ndarray:
+    """Half-width of the two-sided ``level`` t-interval of a mean of ``n`` values whose sample
+    standard deviation is ``sd`` (``n`` may be an array of counts)."""
+    return stats.t.ppf(0.5 + level / 2, np.asarray(n) - 1) * sd / np.sqrt(n)
+
+
 def mean_interval(values: Iterable[float], level: float = 0.95) -> Interval:
     """Mean and ``level`` t-interval of the finite ``values`` (e.g. one value per seed)."""
     x = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
@@ -80,7 +86,7 @@ def mean_interval(values: Iterable[float], level: float = 0.95) -> Interval:
     mean = float(x.mean())
     if x.size < 2:
         return Interval(mean, np.nan, np.nan, int(x.size))
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    half = float(t_half_width(float(x.std(ddof=1)), x.size, level))
     return Interval(mean, mean - half, mean + half, int(x.size))
 
 

@@ -36,9 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from neurodyn.findings import INCONCLUSIVE, Finding, Interval, mean_interval, verdict
+from neurodyn.findings import INCONCLUSIVE, Finding, Interval, mean_interval, t_half_width, verdict
 from neurodyn.zapbench.results import LEARNED, differs_only_in
 
 MIN_SEEDS = 3
@@ -64,10 +63,9 @@ def seeds_to_decide(iv: Interval, bounds: Sequence[float], level: float = 0.95) 
     :data:`MAX_PROJECTED_SEEDS` (or ``iv`` has no interval)."""
     if iv.n < 2 or not np.isfinite(iv.low) or not np.isfinite(iv.high):
         return None
-    quantile = 0.5 + level / 2
-    sd = (iv.high - iv.low) / 2 * np.sqrt(iv.n) / stats.t.ppf(quantile, iv.n - 1)
+    sd = (iv.high - iv.low) / 2 / t_half_width(1.0, iv.n, level)
     n = np.arange(2, MAX_PROJECTED_SEEDS + 1)
-    half = stats.t.ppf(quantile, n - 1) * sd / np.sqrt(n)
+    half = t_half_width(sd, n, level)
     need = iv.n
     for bound in bounds:
         if iv.low <= bound <= iv.high:
