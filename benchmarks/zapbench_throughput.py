@@ -6,7 +6,8 @@ Measures samples/s and peak memory of full training steps (forward, MAE on segme
 backward, AdamW) for the miniature UNet, side by side with torch's own convolution backward
 and with the weight gradient taken as a convolution (``zapbench.conv.SameConv3d``, the
 default; alternating runs, the faster of two each), then the same step with the whole UNet
-under ``torch.compile`` (not used by the fits; its compile time printed), counts convolution
+under ``torch.compile`` (not used by the fits; its compile time printed), the evaluation
+forward per sample by batch size (``no_grad`` vs ``inference_mode``), counts convolution
 FLOPs per sample with forward hooks, and projects the cost of one step on the real ZAPBench
 s2 crop (72 × 512 × 288 voxels, spec §5.2) from the FLOP ratio (FLOPs scale with the voxel
 count at every level). Prints a table; measured numbers depend on the machine and its load.
@@ -85,6 +86,23 @@ def measure(cfg: UNetConfig, shape: tuple[int, int, int], batch: int, steps: int
             "fwd_gflops_per_sample": flops / 1e9, "warmup_s": warmup_s}
 
 
+def forward_ms(cfg: UNetConfig, shape: tuple[int, int, int], batch: int, mode: str,
+               seconds: float = 2.0) -> float:
+    """ms per sample of evaluation forwards (as the test metrics run them) under ``mode``
+    (``no_grad``, the fits' setting, or ``inference_mode``)."""
+    torch.manual_seed(0)
+    model = VideoUNet(cfg, shape).eval()
+    x = torch.randn(batch, cfg.context, *shape)
+    lead = torch.randint(1, 33, (batch,)).float()
+    with torch.no_grad() if mode == "no_grad" else torch.inference_mode():
+        model(x, lead)
+        t0, samples = time.perf_counter(), 0
+        while time.perf_counter() - t0 < seconds:
+            model(x, lead)
+            samples += batch
+        return (time.perf_counter() - t0) / samples * 1e3
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=20)
@@ -125,6 +143,14 @@ def main() -> None:
         print(f"| {label} | {'×'.join(map(str, shape))} | {r['s_per_step']:.3f} | "
               f"{c['s_per_step']:.3f} | {r['s_per_step'] / c['s_per_step']:.2f}× | "
               f"{c['warmup_s']:.1f} |")
+    # evaluation (the test metrics: every window x lead time): forward cost per sample
+    print("\nEvaluation forward, ms per sample (no_grad as the fits / inference_mode):")
+    print("| model | grid z×x×y | batch 8 | batch 64 | batch 256 |")
+    print("|---|---|---|---|---|")
+    for label, cfg, shape, _, _ in rows[:2]:
+        cells = [f"{forward_ms(cfg, shape, b, 'no_grad'):.2f} / "
+                 f"{forward_ms(cfg, shape, b, 'inference_mode'):.2f}" for b in (8, 64, 256)]
+        print(f"| {label} | {'×'.join(map(str, shape))} | {' | '.join(cells)} |")
     # projection: FLOPs per voxel of the same architecture, times the real voxel count;
     # training ≈ 3 × forward FLOPs; time from this machine's measured FLOP rate.
     base = rows[2][3]  # the paper-scale miniature, weight gradient as a convolution
